@@ -24,7 +24,8 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser(prog: str = "ner-kit", modules: list[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(prog: str = "ner-kit",
+                 modules: list[str] | None = None) -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per command module."""
     parser = argparse.ArgumentParser(
         prog=prog,

@@ -1,0 +1,126 @@
+"""One training run from a YAML config to a folder of results.
+
+An experiment folder (``artefacts/experiments/<name>/``) holds:
+
+- ``config.yaml``: the full config the run used;
+- ``checkpoints/epoch_NNN.pt`` and ``metrics.jsonl``: one per epoch;
+- ``model/``: the best epoch's model (``config.json`` + ``weights.pt``);
+- ``scores.json``: best epoch and its validation scores;
+- ``test_predictions.json``: tags for the test split, when there is one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from ner_helpers.collator import DataCollator
+from ner_helpers.config import kit_config, resolve_path
+from ner_helpers.data import load_split
+from ner_helpers.errors import KitError
+from ner_helpers.model_config import ModelConfig
+from ner_helpers.predictions import predict_rows, save_predictions
+from ner_helpers.predictor import NERPredictor
+from ner_helpers.seeding import set_seed
+from ner_helpers.tokenizer import Tokenizer
+from ner_helpers.trainer import Trainer
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+@dataclass
+class ExperimentResult:
+    """Where a run wrote its results and what it scored."""
+
+    folder: Path
+    best_epoch: int | None
+    val_scores: dict[str, Any] | None
+    history: list[dict[str, Any]]
+
+
+def experiment_folder(name: str) -> Path:
+    return resolve_path(kit_config()["paths"]["experiments_dir"]) / name
+
+
+def build_optimizer(model: torch.nn.Module, training: dict[str, Any]) -> torch.optim.Optimizer:
+    """The optimizer named by ``training.optimizer`` with its ``lr`` and ``weight_decay``."""
+    name = training.get("optimizer", "adam")
+    if name not in OPTIMIZERS:
+        raise KitError(f"training.optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    return OPTIMIZERS[name](model.parameters(), lr=float(training.get("lr", 1e-3)),
+                            weight_decay=float(training.get("weight_decay", 0.0)))
+
+
+def _take(rows: list, limit: int | None) -> list:
+    return rows if limit is None else rows[:limit]
+
+
+def prepare_folder(folder: Path, resume: bool, force: bool) -> None:
+    """Refuse to overwrite an earlier run unless asked; a forced restart keeps the
+    old folder under a new name instead of deleting it."""
+    if not folder.exists() or resume:
+        return
+    if not force:
+        raise KitError(f"{folder} already holds an experiment: pass --resume to continue it, "
+                       "--name to start another, or --force to start over "
+                       "(the old folder is kept as <name>.old-N)")
+    number = 1
+    while folder.with_name(f"{folder.name}.old-{number}").exists():
+        number += 1
+    shutil.move(str(folder), str(folder.with_name(f"{folder.name}.old-{number}")))
+
+
+def run_experiment(config: dict[str, Any], *, resume: bool = False, force: bool = False,
+                   show_progress: bool = True) -> ExperimentResult:
+    """Train the model ``config`` describes and write its experiment folder."""
+    paths = kit_config()["paths"]
+    name = str(config.get("name") or config["model"]["model_type"])
+    folder = experiment_folder(name)
+    prepare_folder(folder, resume, force)
+    if resume and not folder.exists():
+        raise KitError(f"{folder}: nothing to resume")
+
+    dataset_dir = resolve_path(config.get("dataset_dir", paths["dataset_dir"]))
+    data_limits = config.get("data", {}) or {}
+    train_rows = _take(load_split(dataset_dir / "train.json"), data_limits.get("max_train"))
+    val_rows = _take(load_split(dataset_dir / "val.json"), data_limits.get("max_val"))
+    tokenizer = Tokenizer.load(resolve_path(config.get("tokenizer_path", paths["tokenizer"])))
+
+    generator_seed = int(config.get("seed", 0))
+    set_seed(generator_seed)
+    model_config = ModelConfig.from_dict({**config["model"], "vocab_size": tokenizer.vocab_size})
+    predictor = NERPredictor(model_config)
+    training = config.get("training", {})
+    collator_settings = config.get("collator", {}) or {}
+    collator = DataCollator(tokenizer, padding=collator_settings.get("padding", "longest"),
+                            max_length=collator_settings.get("max_length"))
+    trainer = Trainer(predictor, build_optimizer(predictor, training), collator, train_rows,
+                      val_rows, grad_clip_max_norm=training.get("grad_clip_max_norm"),
+                      use_class_weights=bool(training.get("use_class_weights", False)),
+                      device=config.get("device", "auto"),
+                      batch_size=int(training.get("batch_size", 32)), seed=generator_seed,
+                      show_progress=show_progress)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    history = trainer.train(int(training.get("epochs", 5)), output_dir=folder,
+                            resume_from=folder if resume else None)
+
+    predictor.cpu().save(folder / "model")
+    best = next((h for h in history if h["epoch"] == trainer.best_epoch), None)
+    val_scores = best["val"] if best else None
+    summary = {"best_epoch": trainer.best_epoch, "val": val_scores}
+    (folder / "scores.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+    test_path = dataset_dir / "test.json"
+    if test_path.exists():
+        test_rows = load_split(test_path)
+        save_predictions(predict_rows(predictor, tokenizer, test_rows),
+                         folder / "test_predictions.json")
+    return ExperimentResult(folder, trainer.best_epoch, val_scores, history)

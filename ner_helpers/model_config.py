@@ -1,0 +1,50 @@
+"""The description of a tagger: which model, which sizes. Saved beside its weights."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ner_helpers.constants import NUM_NER_TAGS
+from ner_helpers.errors import KitError
+
+MODEL_TYPES = ("ffnn", "rnn")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a :class:`~ner_helpers.predictor.NERPredictor`."""
+
+    model_type: str
+    vocab_size: int
+    embedding_dim: int = 300
+    hidden_dim: int = 512
+    num_layers: int = 2
+    output_dim: int = NUM_NER_TAGS
+    padding_idx: int = 0
+    nonlinearity: str = "tanh"   # RNN only
+    bias: bool = True            # RNN only
+
+    def __post_init__(self) -> None:
+        if self.model_type not in MODEL_TYPES:
+            raise KitError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
+        for name in ("vocab_size", "embedding_dim", "hidden_dim", "num_layers", "output_dim"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise KitError(f"model config: {name} must be a positive integer, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Build from a mapping, rejecting unknown keys with a clear message."""
+        if not isinstance(data, dict):
+            raise KitError(f"model config must be a mapping, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise KitError(f"model config: unknown keys {unknown}; known keys: {sorted(known)}")
+        if "model_type" not in data or "vocab_size" not in data:
+            raise KitError("model config needs at least model_type and vocab_size")
+        return cls(**data)

@@ -1,0 +1,97 @@
+"""The base class of the kit's layers: weight initialisation, a parameter
+table, and forward hooks that record activations for plots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+
+class Module(nn.Module):
+    """``torch.nn.Module`` with the kit's conveniences."""
+
+    def init_weights(self) -> None:
+        """Xavier-normal weights for every linear and embedding layer, zero biases,
+        and a zero row for the embedding's padding index."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_normal_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Embedding):
+                nn.init.xavier_normal_(module.weight)
+                if module.padding_idx is not None:
+                    with torch.no_grad():
+                        module.weight[module.padding_idx].zero_()
+
+    def num_parameters(self, trainable_only: bool = True) -> int:
+        """Number of scalar parameters."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def parameter_table(self) -> str:
+        """A table of every parameter's name, shape and size, with the total."""
+        rows = [(name, "x".join(map(str, p.shape)) or "scalar", p.numel())
+                for name, p in self.named_parameters()]
+        name_width = max([len("parameter"), *(len(r[0]) for r in rows)])
+        shape_width = max([len("shape"), *(len(r[1]) for r in rows)])
+        lines = [f"{'parameter':<{name_width}}  {'shape':<{shape_width}}  {'count':>10}"]
+        lines += [f"{n:<{name_width}}  {s:<{shape_width}}  {c:>10,}" for n, s, c in rows]
+        lines.append(f"{'total':<{name_width}}  {'':<{shape_width}}  {self.num_parameters():>10,}")
+        return "\n".join(lines)
+
+    @contextmanager
+    def record_activations(self, module_names: Iterable[str]) -> Iterator[ActivationRecord]:
+        """Record the outputs of the named sub-modules while the block runs.
+
+        >>> with model.record_activations(["model.f.0"]) as record:
+        ...     model(input_ids)
+        >>> record["model.f.0"].shape  # [B, L, H]
+        """
+        modules = dict(self.named_modules())
+        record = ActivationRecord()
+        handles = []
+        for name in module_names:
+            if name not in modules:
+                raise KeyError(f"no sub-module named {name!r}; try one of {sorted(modules)[:20]}")
+            handles.append(modules[name].register_forward_hook(record.hook(name)))
+        try:
+            yield record
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+class ActivationRecord:
+    """Outputs captured by forward hooks, one entry per module name.
+
+    A module called once per forward pass (an FFNN layer) gives its output
+    ``[B, L, H]``; a module called once per time step (an RNN nonlinearity)
+    gives ``[B, H]`` per call, and the calls are stacked along time into
+    ``[B, L, H]``.
+    """
+
+    def __init__(self) -> None:
+        self._outputs: dict[str, list[torch.Tensor]] = {}
+
+    def hook(self, name: str):
+        def save(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+            self._outputs.setdefault(name, []).append(output.detach().cpu())
+        return save
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._outputs
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        outputs = self._outputs[name]
+        if len(outputs) == 1:
+            return outputs[0]
+        if outputs[0].dim() == 2:
+            return torch.stack(outputs, dim=1)
+        return torch.cat(outputs, dim=1)
+
+    def keys(self) -> list[str]:
+        return list(self._outputs)

@@ -1,0 +1,93 @@
+"""Prediction files: one row per sentence, ``{"index": [...], "NER": [...]}``.
+
+The ``index`` values are the running token indices of the split, so a
+prediction file can be checked against hidden labels token by token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ner_helpers.constants import NER_TAGS
+from ner_helpers.errors import KitError
+from ner_helpers.metric import entity_scores
+from ner_helpers.predictor import NERPredictor
+from ner_helpers.tokenizer import Tokenizer
+
+
+def predict_rows(predictor: NERPredictor, tokenizer: Tokenizer, rows: Sequence[Mapping],
+                 batch_size: int = 64) -> list[dict[str, list]]:
+    """Tag every row's ``text``; keep its ``index`` so the file can be scored."""
+    tags = predictor.tag(tokenizer, [row["text"] for row in rows], batch_size=batch_size)
+    return [{"index": list(row["index"]), "NER": sentence_tags}
+            for row, sentence_tags in zip(rows, tags)]
+
+
+def save_predictions(rows: Sequence[Mapping], path: str | Path) -> Path:
+    """Write prediction rows as a JSON array, one row per line."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ",\n".join(json.dumps({"index": r["index"], "NER": r["NER"]}) for r in rows)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("[\n" + lines + "\n]\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_predictions(path: str | Path) -> list[dict[str, list]]:
+    """Read and check a prediction file: each row has equally long ``index`` and ``NER``."""
+    path = Path(path)
+    if not path.is_file():
+        raise KitError(f"{path}: prediction file not found")
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise KitError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(rows, list):
+        raise KitError(f"{path}: expected a JSON array of rows")
+    valid_tags = set(NER_TAGS)
+    for number, row in enumerate(rows):
+        if not isinstance(row, dict) or not isinstance(row.get("index"), list) \
+                or not isinstance(row.get("NER"), list):
+            raise KitError(f"{path}: row {number} needs 'index' and 'NER' lists")
+        if len(row["index"]) != len(row["NER"]):
+            raise KitError(f"{path}: row {number} has {len(row['index'])} indices "
+                           f"but {len(row['NER'])} tags")
+        bad = [tag for tag in row["NER"] if tag not in valid_tags]
+        if bad:
+            raise KitError(f"{path}: row {number} has unknown tag {bad[0]!r}")
+    return rows
+
+
+def score_predictions(predicted: Sequence[Mapping], gold: Sequence[Mapping]) -> dict[str, Any]:
+    """Entity scores of ``predicted`` rows against ``gold`` rows, matched by token index.
+
+    Every gold token must have exactly one prediction; sentences are read from
+    the gold rows, so the scores do not depend on how predictions are grouped.
+    """
+    by_index: dict[int, str] = {}
+    for row in predicted:
+        for index, tag in zip(row["index"], row["NER"]):
+            if index in by_index:
+                raise KitError(f"token index {index} is predicted twice")
+            by_index[int(index)] = tag
+    true_tags, pred_tags = [], []
+    missing = 0
+    for row in gold:
+        sentence = []
+        for index in row["index"]:
+            tag = by_index.pop(int(index), None)
+            if tag is None:
+                missing += 1
+                tag = "O"
+            sentence.append(tag)
+        true_tags.append(list(row["NER"]))
+        pred_tags.append(sentence)
+    if missing:
+        raise KitError(f"{missing} gold tokens have no prediction")
+    if by_index:
+        raise KitError(f"{len(by_index)} predicted token indices are not in the gold split")
+    return entity_scores(true_tags, pred_tags)

@@ -1,0 +1,124 @@
+"""The complete tagger: token embedding followed by an FFNN or an RNN."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from ner_helpers.constants import NER_DECODING_MAP
+from ner_helpers.embedding import TokenEmbedding
+from ner_helpers.errors import KitError
+from ner_helpers.ffnn import FFNN
+from ner_helpers.model_config import ModelConfig
+from ner_helpers.module import Module
+from ner_helpers.rnn import RNN
+from ner_helpers.tokenizer import Tokenizer
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.pt"
+
+
+class NERPredictor(Module):
+    """``embedding`` (a :class:`TokenEmbedding`) then ``model`` (FFNN or RNN).
+
+    ``forward(input_ids LongTensor[B, L]) -> logits FloatTensor[B, L, O]``.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = TokenEmbedding(config.vocab_size, config.embedding_dim,
+                                        config.padding_idx)
+        if config.model_type == "ffnn":
+            self.model = FFNN(config.embedding_dim, config.hidden_dim, config.output_dim,
+                              config.num_layers)
+        else:
+            self.model = RNN(config.embedding_dim, config.hidden_dim, config.output_dim,
+                             config.num_layers, bias=config.bias,
+                             nonlinearity=config.nonlinearity)
+        self.init_weights()
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model(self.embedding(input_ids))
+
+    def hidden_layer_names(self) -> list[str]:
+        """Names of the per-layer activation modules, for :meth:`record_activations`."""
+        return [f"model.f.{k}" for k in range(self.config.num_layers)]
+
+    @torch.no_grad()
+    def tag(self, tokenizer: Tokenizer, sentences: Sequence[Sequence[str]],
+            batch_size: int = 64) -> list[list[str]]:
+        """Predict one tag string per token for each sentence (in eval mode)."""
+        from ner_helpers.collator import DataCollator  # local: keeps the import graph simple
+
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        collator = DataCollator(tokenizer)
+        tagged: list[list[str]] = []
+        for start in range(0, len(sentences), batch_size):
+            chunk = [{"text": list(s)} for s in sentences[start:start + batch_size]]
+            batch = collator(chunk)
+            logits = self(batch["input_ids"].to(device))
+            predicted = logits.argmax(dim=-1).cpu()
+            for row, sentence in zip(predicted, chunk):
+                tagged.append([NER_DECODING_MAP[int(i)] for i in row[: len(sentence["text"])]])
+        self.train(was_training)
+        return tagged
+
+    # ------------------------------------------------------------------ saving
+    def save(self, folder: str | Path) -> Path:
+        """Write ``config.json`` and ``weights.pt`` (a plain state dict) into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CONFIG_FILE).write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
+        state = {name: tensor.detach().cpu() for name, tensor in self.state_dict().items()}
+        torch.save(state, folder / WEIGHTS_FILE)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, map_location: str | torch.device = "cpu") -> NERPredictor:
+        """Rebuild a predictor saved by :meth:`save`. Weights load without running
+        pickled code (``weights_only=True``)."""
+        folder = Path(folder)
+        config = load_model_config(folder / CONFIG_FILE)
+        predictor = cls(config)
+        state = load_state_dict(folder / WEIGHTS_FILE, map_location)
+        try:
+            predictor.load_state_dict(state)
+        except RuntimeError as exc:
+            raise KitError(f"{folder / WEIGHTS_FILE}: weights do not fit the config ({exc})") \
+                from None
+        return predictor
+
+
+def load_model_config(path: str | Path) -> ModelConfig:
+    """Read a model's ``config.json``."""
+    path = Path(path)
+    if not path.is_file():
+        raise KitError(f"{path}: model config not found")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise KitError(f"{path}: not valid JSON ({exc})") from None
+    return ModelConfig.from_dict(data)
+
+
+def load_state_dict(path: str | Path,
+                    map_location: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """Load a state dict of tensors, refusing anything that would run pickled code."""
+    path = Path(path)
+    if not path.is_file():
+        raise KitError(f"{path}: weights file not found")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for unsafe or corrupt files
+        raise KitError(f"{path}: not a plain tensor state dict ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise KitError(f"{path}: expected a mapping of parameter names to tensors")
+    return state
