@@ -1,0 +1,1 @@
+"""The ``ner-instructor`` command."""

@@ -1,0 +1,1 @@
+"""Building the student release from the instructor's source tree."""
