@@ -1,0 +1,155 @@
+"""The base module, token embedding, FFNN, RNN (TODOs 2, 4, 5) and the predictor."""
+
+import pytest
+import torch
+from torch import nn
+
+from ner_helpers.embedding import TokenEmbedding
+from ner_helpers.errors import KitError
+from ner_helpers.ffnn import FFNN
+from ner_helpers.model_config import ModelConfig
+from ner_helpers.predictor import NERPredictor, load_state_dict
+from ner_helpers.rnn import RNN
+
+
+def test_parameter_counts_of_the_spec():
+    assert FFNN(10, 5, 2, num_layers=5).num_parameters() == 187
+    assert RNN(10, 5, 2, num_layers=5).num_parameters() == 337
+    assert len(FFNN(10, 5, 2, num_layers=5).U) == 4
+    rnn = RNN(10, 5, 2, num_layers=5)
+    assert len(rnn.W) == len(rnn.U) == 5 and rnn.W[0].in_features == 10
+
+
+def test_parameter_table_lists_every_parameter_and_the_total():
+    table = FFNN(10, 5, 2, num_layers=2).parameter_table()
+    assert "W.weight" in table and "U.0.bias" in table and "V.weight" in table
+    assert table.splitlines()[-1].split()[-1] == "97"
+
+
+def test_init_weights_zero_biases_and_padding_row():
+    torch.manual_seed(0)
+    predictor = NERPredictor(ModelConfig("ffnn", vocab_size=20, embedding_dim=6, hidden_dim=4))
+    assert torch.count_nonzero(predictor.embedding.embedding.weight[0]) == 0
+    assert torch.count_nonzero(predictor.model.W.bias) == 0
+    assert predictor.model.W.weight.std() > 0
+
+
+def test_embedding_shape_and_no_gradient_into_padding():
+    emb = TokenEmbedding(10, 4, padding_idx=0)
+    ids = torch.tensor([[3, 4, 0, 0]])
+    out = emb(ids)
+    assert out.shape == (1, 4, 4)
+    out.sum().backward()
+    assert torch.count_nonzero(emb.embedding.weight.grad[0]) == 0
+    assert torch.count_nonzero(emb.embedding.weight.grad[3]) == 4
+
+
+def test_ffnn_is_tokenwise_with_relu_between_layers():
+    torch.manual_seed(0)
+    ffnn = FFNN(4, 3, 2, num_layers=2)
+    x = torch.randn(2, 5, 4)
+    expected = ffnn.V(torch.relu(ffnn.U[0](torch.relu(ffnn.W(x)))))
+    assert torch.allclose(ffnn(x), expected)
+    # each token depends on its own embedding only
+    y = x.clone()
+    y[:, 2] += 1
+    assert torch.allclose(ffnn(x)[:, :2], ffnn(y)[:, :2])
+
+
+def manual_rnn(rnn: RNN, x: torch.Tensor) -> torch.Tensor:
+    """The recurrence written out step by step, as in the docstring."""
+    batch, length, _ = x.shape
+    hidden = [torch.zeros(batch, rnn.hidden_dim) for _ in range(rnn.num_layers)]
+    outputs = []
+    for t in range(length):
+        below = x[:, t]
+        for k in range(rnn.num_layers):
+            hidden[k] = rnn.f[k](rnn.W[k](below) + rnn.U[k](hidden[k]))
+            below = hidden[k]
+        outputs.append(rnn.V(below))
+    return torch.stack(outputs, dim=1)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu", "prelu"])
+@pytest.mark.parametrize("num_layers", [1, 3])
+def test_rnn_matches_the_recurrence(nonlinearity, num_layers):
+    torch.manual_seed(1)
+    rnn = RNN(4, 6, 3, num_layers=num_layers, nonlinearity=nonlinearity)
+    x = torch.randn(2, 7, 4)
+    assert torch.allclose(rnn(x), manual_rnn(rnn, x), atol=1e-6)
+
+
+def test_rnn_is_causal_and_deterministic():
+    torch.manual_seed(2)
+    rnn = RNN(4, 6, 3, num_layers=2)
+    x = torch.randn(1, 6, 4)
+    y = x.clone()
+    y[:, 3] += 1.0
+    out_x, out_y = rnn(x), rnn(y)
+    assert torch.allclose(out_x[:, :3], out_y[:, :3])
+    assert not torch.allclose(out_x[:, 3:], out_y[:, 3:])
+    assert torch.equal(rnn(x), rnn(x))
+
+
+def test_rnn_without_bias_and_bad_nonlinearity():
+    assert RNN(10, 5, 2, num_layers=5, bias=False).num_parameters() == 337 - 50
+    with pytest.raises(ValueError):
+        RNN(4, 4, 2, nonlinearity="sigmoid")
+
+
+def test_rnn_matches_torch_rnn_with_the_same_weights():
+    torch.manual_seed(3)
+    ours = RNN(4, 5, 3, num_layers=2)
+    theirs = nn.RNN(4, 5, num_layers=2, batch_first=True)
+    with torch.no_grad():
+        for k in range(2):
+            getattr(theirs, f"weight_ih_l{k}").copy_(ours.W[k].weight)
+            getattr(theirs, f"bias_ih_l{k}").copy_(ours.W[k].bias)
+            getattr(theirs, f"weight_hh_l{k}").copy_(ours.U[k].weight)
+            getattr(theirs, f"bias_hh_l{k}").copy_(ours.U[k].bias)
+    x = torch.randn(3, 8, 4)
+    assert torch.allclose(ours(x), ours.V(theirs(x)[0]), atol=1e-6)
+
+
+def test_record_activations_per_layer():
+    torch.manual_seed(4)
+    for model_type in ("ffnn", "rnn"):
+        predictor = NERPredictor(ModelConfig(model_type, vocab_size=30, embedding_dim=6,
+                                             hidden_dim=5, num_layers=2))
+        ids = torch.randint(2, 30, (2, 7))
+        with predictor.record_activations(predictor.hidden_layer_names()) as record:
+            predictor(ids)
+        for name in predictor.hidden_layer_names():
+            assert record[name].shape == (2, 7, 5), (model_type, name)
+    with pytest.raises(KeyError):
+        with predictor.record_activations(["model.nope"]):
+            pass
+
+
+def test_predictor_save_load_round_trip(tmp_path):
+    torch.manual_seed(5)
+    predictor = NERPredictor(ModelConfig("rnn", vocab_size=30, embedding_dim=6, hidden_dim=5))
+    predictor.save(tmp_path / "m")
+    again = NERPredictor.load(tmp_path / "m")
+    ids = torch.randint(0, 30, (2, 4))
+    assert torch.equal(predictor(ids), again(ids))
+
+
+def test_weights_with_pickled_code_are_refused(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "weights.pt"
+    torch.save({"x": Payload()}, path)
+    with pytest.raises(KitError, match="not a plain tensor state dict"):
+        load_state_dict(path)
+
+
+def test_model_config_checks_its_values():
+    with pytest.raises(KitError, match="unknown keys"):
+        ModelConfig.from_dict({"model_type": "ffnn", "vocab_size": 5, "layers": 2})
+    with pytest.raises(KitError, match="model_type"):
+        ModelConfig("cnn", vocab_size=5)
+    with pytest.raises(KitError, match="hidden_dim"):
+        ModelConfig("ffnn", vocab_size=5, hidden_dim=0)
