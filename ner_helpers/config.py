@@ -9,7 +9,6 @@ for what every command shares, one file per experiment (``ffnn.yaml``,
 from __future__ import annotations
 
 import copy
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,8 @@ import yaml
 
 from ner_helpers.errors import KitError
 
-CONFIG_PACKAGE = "ner_helpers.configs"
+#: The folder of the YAML files shipped with the package.
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 
 def project_root() -> Path:
@@ -42,7 +42,7 @@ def resolve_path(path: str | Path, root: Path | None = None) -> Path:
 def bundled_config_path(name: str) -> Path:
     """Path of a config shipped with the package, e.g. ``bundled_config_path("rnn")``."""
     filename = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
-    path = Path(str(resources.files(CONFIG_PACKAGE).joinpath(filename)))
+    path = CONFIG_DIR / filename
     if not path.is_file():
         known = sorted(p.stem for p in path.parent.glob("*.yaml"))
         raise KitError(f"no bundled config named {name!r}; known: {', '.join(known)}")
