@@ -76,9 +76,10 @@ def parse_json_rows(path: str | Path) -> list[tuple[int, Any]]:
         raise located(path, 1, "file is empty: no rows")
     if text[position] == "[":
         position = _skip_space(text, position + 1)
-        if position < len(text) and text[position] == "]":
-            return []
-        while True:
+        closed = position < len(text) and text[position] == "]"
+        if closed:
+            position = _skip_space(text, position + 1)
+        while not closed:
             if position == len(text):
                 raise located(path, line_at(position), "not valid JSON: the array is not closed")
             start = line_at(position)
@@ -90,7 +91,8 @@ def parse_json_rows(path: str | Path) -> list[tuple[int, Any]]:
                 continue
             if position < len(text) and text[position] == "]":
                 position = _skip_space(text, position + 1)
-                break
+                closed = True
+                continue
             if position == len(text):
                 raise located(path, line_at(position), "not valid JSON: the array is not closed")
             raise located(
