@@ -11,6 +11,7 @@ import sys
 from ner_helpers.cli.main import build_parser, run_cli
 
 COMMAND_MODULES = [
+    "autograder.cli.demo_command",
     "autograder.cli.release_command",
     "autograder.cli.leak_check_command",
     "autograder.cli.grade_command",

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "ner_helpers.cli.train_command",
     "ner_helpers.cli.predict_command",
     "ner_helpers.cli.score_command",
+    "ner_helpers.cli.check_command",
     "ner_helpers.cli.submit_command",
 ]
 

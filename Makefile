@@ -1,0 +1,50 @@
+# The kit's entry points. `make demo` and `make test` set up .venv first.
+# DATA_SRC: the corpus for demo/bench/calibrate (a CoNLL or JSON folder, or hub:ID);
+# empty means the bundled sample corpus in dataset/sample.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_SRC ?=
+STAMP := $(VENV)/.installed
+export HF_DATASETS_OFFLINE ?= 1
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: setup demo test test-fast lint bench release calibrate bundle clean-artefacts help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the kit (pinned torch, dev extras)
+
+demo: $(STAMP)  ## the whole instructor flow on DATA_SRC (default: bundled sample)
+	$(BIN)/ner-instructor demo $(if $(DATA_SRC),--source $(DATA_SRC),)
+
+test: $(STAMP)  ## the full test suite
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+test-fast: $(STAMP)  ## the tests not marked slow
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not browser"
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check .
+
+bench: $(STAMP)  ## reference results on DATA_SRC (default ../shared/data/conll2003)
+	$(BIN)/python benchmarks/reference_results.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+
+release: $(STAMP)  ## build the student release under artefacts/release (with leak check)
+	$(BIN)/ner-instructor release
+
+calibrate: $(STAMP)  ## train reference models and propose score baselines
+	$(BIN)/ner-instructor calibrate $(if $(DATA_SRC),--source $(DATA_SRC),)
+
+bundle: $(STAMP)  ## build the Gradescope autograder zip
+	$(BIN)/ner-instructor bundle
