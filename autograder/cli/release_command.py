@@ -1,0 +1,49 @@
+"""``ner-instructor release``: build the student release and leak-check it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from autograder.release.builder import build_release
+from autograder.release.settings import load_release_settings
+from ner_helpers.config import project_root
+
+NAME = "release"
+HELP = ("build the student repository (package without solutions, nbgrader student "
+        "notebooks, dataset without test labels, README) and leak-check it")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=None,
+                        help="release folder (default: release.out_dir of release.yaml, "
+                             "artefacts/release/student); an earlier release there is moved "
+                             "to OUT.prev, never deleted")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="the instructor's source tree (default: the project root)")
+    parser.add_argument("--dataset", type=Path, default=None,
+                        help="folder with train.json, val.json, test.json "
+                             "(default: paths.dataset_dir of kit.yaml)")
+    parser.add_argument("--course-dir", type=Path, default=None,
+                        help="nbgrader course directory to generate the notebooks in "
+                             "(default: nbgrader.course_dir of release.yaml, artefacts/nbgrader)")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="release settings file (default: autograder/config/release.yaml)")
+    parser.add_argument("--zip", action="store_true",
+                        help="also write OUT.zip (sorted entries, fixed dates: reproducible)")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_release_settings(args.config)
+    report = build_release(args.root or project_root(), args.out, dataset_dir=args.dataset,
+                           course_dir=args.course_dir, settings=settings, make_zip=args.zip)
+    print(f"student release: {report.out_dir} ({report.files} files, {report.todos} TODOs; "
+          f"leak check passed)")
+    if report.previous is not None:
+        print(f"earlier release kept in {report.previous}")
+    if report.zip_path is not None:
+        print(f"zip: {report.zip_path}")
+        if report.previous_zip is not None:
+            print(f"earlier zip kept as {report.previous_zip}")
+    print(f"nbgrader course directory: {report.course_dir}")
+    return 0
