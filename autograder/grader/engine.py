@@ -1,0 +1,210 @@
+"""Grading one submission: unpack, sandbox, hidden tests, performance, result.
+
+:func:`grade_submission` is the one entry point; the commands, the Gradescope
+runner, the batch grader and the test suites all call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from autograder.grader.hidden_test_runner import run_hidden_tests
+from autograder.grader.performance import grade_model, model_files
+from autograder.grader.result import GradingResult, PerformanceResult, TestResult
+from autograder.grader.settings import KINDS, GradingSettings, load_settings
+from autograder.grader.student_code import StudentCode
+from autograder.grader.todo_files import group_of
+from autograder.grader.unpack import SubmissionRejected, UnpackedSubmission, unpack_submission
+from autograder.sandbox.client import SandboxClient, child_user
+from autograder.sandbox.stub_package import check_reference, reference_package_dir
+from autograder.sandbox.workspace import build_workspace
+from ner_helpers.config import kit_config, resolve_path
+from ner_helpers.data import load_hidden_labels, load_split
+from ner_helpers.errors import KitError
+from ner_helpers.submission import IDENTITY_FILE, MANIFEST_FILE, PACKAGE_FOLDER
+
+IDENTITY_CHARS = 200
+
+
+def default_hidden_labels() -> Path:
+    return resolve_path(kit_config()["paths"]["hidden_labels"])
+
+
+def default_test_split() -> Path:
+    return resolve_path(kit_config()["paths"]["dataset_dir"]) / "test.json"
+
+
+def submission_name(path: Path) -> str:
+    return path.stem if path.is_file() else path.name
+
+
+def _read_json(unpacked: UnpackedSubmission, name: str) -> Any:
+    try:
+        return json.loads(unpacked.files[name].read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def read_identity(unpacked: UnpackedSubmission, notes: list[str]) -> dict[str, str] | None:
+    if not unpacked.has(IDENTITY_FILE):
+        notes.append(f"{IDENTITY_FILE} is missing: the submission does not say whose it is")
+        return None
+    data = _read_json(unpacked, IDENTITY_FILE)
+    if not isinstance(data, dict):
+        notes.append(f"{IDENTITY_FILE} is not a JSON object")
+        return None
+    identity = {}
+    for key in ("student_id", "name"):
+        value = " ".join(str(data.get(key, "")).split())[:IDENTITY_CHARS]
+        identity[key] = value
+        if not value:
+            notes.append(f"{IDENTITY_FILE} has no {key}")
+    return identity
+
+
+def resolve_kind(requested: str, unpacked: UnpackedSubmission, notes: list[str]) -> str:
+    manifest = _read_json(unpacked, MANIFEST_FILE) if unpacked.has(MANIFEST_FILE) else None
+    declared = manifest.get("kind") if isinstance(manifest, dict) else None
+    if requested in KINDS:
+        if declared in KINDS and declared != requested:
+            notes.append(f"graded as a {requested} submission, although {MANIFEST_FILE} says "
+                         f"{declared}")
+        return requested
+    if requested != "auto":
+        raise KitError(f"unknown submission kind {requested!r}; use milestone, final or auto")
+    if declared in KINDS:
+        return declared
+    final_only = any(name.startswith("models/") for name in unpacked.files) or any(
+        unpacked.has(f"{PACKAGE_FOLDER}/{name}") for name in ("ffnn.py", "rnn.py"))
+    kind = "final" if final_only else "milestone"
+    notes.append(f"{MANIFEST_FILE} is missing; graded as a {kind} submission")
+    return kind
+
+
+def check_manifest(unpacked: UnpackedSubmission, notes: list[str]) -> None:
+    manifest = _read_json(unpacked, MANIFEST_FILE) if unpacked.has(MANIFEST_FILE) else None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        return
+    changed = sorted(name for name, digest in files.items() if name in unpacked.files and
+                     hashlib.sha256(unpacked.files[name].read_bytes()).hexdigest() != digest)
+    if changed:
+        notes.append(f"changed after the submission was built: {', '.join(changed[:5])}")
+
+
+def _rejected_result(name: str, kind: str, reason: str, settings: GradingSettings,
+                     identity: dict[str, str] | None = None) -> GradingResult:
+    chosen = settings.kind(kind)
+    message = f"not graded: the submission was rejected ({reason})"
+    result = GradingResult(name, kind, identity, rejected=reason,
+                           decimals=settings.results.decimals)
+    for todo in chosen.todos:
+        entry = settings.todos[todo]
+        result.tests += [TestResult(todo, entry.title, test, 0.0, points, False, message)
+                         for test, points in entry.tests.items()]
+    for model in chosen.models:
+        entry = settings.models[model]
+        result.performance.append(PerformanceResult(model, entry.title, None, entry.baseline,
+                                                    0.0, entry.points, message))
+    return result
+
+
+def grade_submission(path: str | Path, *, kind: str = "auto",
+                     settings: GradingSettings | None = None,
+                     hidden_labels: str | Path | None = None,
+                     test_split: str | Path | None = None,
+                     submission_id: str | None = None) -> GradingResult:
+    """Grade one submission (a zip file or a folder) and return its result.
+
+    Args:
+        path: the submission.
+        kind: ``"milestone"``, ``"final"`` or ``"auto"`` (from its submission.json).
+        settings: grading settings (default: the bundled ``grading.yaml``).
+        hidden_labels: the hidden test labels (default: kit.yaml ``paths.hidden_labels``);
+            needed for kinds with performance points.
+        test_split: the students' test split with the text (default:
+            ``dataset_dir/test.json``).
+        submission_id: the name in outputs (default: the file or folder name).
+
+    Raises:
+        KitError: the grader itself cannot run (configuration, missing labels,
+            no reference solution, the sandbox cannot start). A broken
+            submission never raises: it gets a result with the reasons.
+    """
+    settings = settings or load_settings()
+    source = Path(path)
+    name = submission_id or submission_name(source)
+    files = list(kit_config()["submission"]["final_files"])
+    check_reference(reference_package_dir(), files)
+    with tempfile.TemporaryDirectory(prefix="ner-grade-") as temporary:
+        notes: list[str] = []
+        try:
+            unpacked = unpack_submission(source, Path(temporary) / "submission", settings.unpack)
+        except SubmissionRejected as rejection:
+            fallback = kind if kind in KINDS else "final"
+            return _rejected_result(name, fallback, str(rejection), settings)
+        notes += unpacked.notes
+        identity = read_identity(unpacked, notes)
+        chosen = settings.kind(resolve_kind(kind, unpacked, notes))
+        check_manifest(unpacked, notes)
+        result = GradingResult(name, chosen.name, identity, notes=notes,
+                               decimals=settings.results.decimals)
+
+        test_rows = gold_rows = None
+        labels_path = Path(hidden_labels) if hidden_labels else default_hidden_labels()
+        if chosen.models:
+            test_rows = load_split(Path(test_split) if test_split else default_test_split())
+            gold_rows = load_hidden_labels(labels_path)
+            check_alignment(test_rows, gold_rows)
+
+        graded = {group_of(todo) for todo in chosen.todos}
+        groups = [Path(file).stem for file in files if Path(file).stem in graded]
+        student_files = {item.split("/", 1)[1]: p for item, p in unpacked.files.items()
+                         if item.startswith(PACKAGE_FOLDER + "/")}
+        data_files = {target: unpacked.files[source_name] for model in chosen.models
+                      for target, source_name in model_files(model).items()
+                      if source_name in unpacked.files}
+        workspace = build_workspace(student_files, groups, data_files,
+                                    child_user(settings.sandbox))
+        client = SandboxClient(workspace, settings.sandbox, secret_files=[labels_path])
+        try:
+            client.start()
+            student = StudentCode(client, settings.sandbox)
+            for group in groups:
+                if f"{group}.py" not in student_files:
+                    student.mark_missing(group, f"{PACKAGE_FOLDER}/{group}.py is not in the "
+                                         "submission")
+            run = run_hidden_tests(student, settings, list(chosen.todos))
+            for todo in chosen.todos:
+                entry = settings.todos[todo]
+                for test, points in entry.tests.items():
+                    outcome = run.outcomes[(todo, test)]
+                    result.tests.append(TestResult(
+                        todo, entry.title, test, points if outcome.passed else 0.0, points,
+                        outcome.passed, outcome.message))
+            result.internal_errors += run.internal_errors
+            max_layers = int(kit_config()["submission"]["max_layers"])
+            for model in chosen.models:
+                result.performance.append(grade_model(
+                    student, unpacked, settings.models[model], settings, test_rows, gold_rows,
+                    max_layers, str(workspace.data)))
+            result.protections = list(client.protections)
+        finally:
+            client.close()
+            workspace.cleanup()
+    return result
+
+
+def check_alignment(test_rows: list[dict[str, Any]], gold_rows: list[dict[str, Any]]) -> None:
+    """The test text and the hidden labels must come from the same dataset build."""
+    text = [list(row["index"]) for row in test_rows]
+    gold = [list(row["index"]) for row in gold_rows]
+    if text != gold:
+        raise KitError("the test split and the hidden labels do not match (token indices "
+                       "differ): build both with the same `ner-kit data` run")
+
+

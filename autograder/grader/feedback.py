@@ -1,0 +1,54 @@
+"""``feedback.md``: what a student (or TA) reads about one graded submission.
+
+Per TODO, every hidden test with its points and, when it failed, its message;
+then the performance lines with F1 and baseline, and the notes. Messages
+never hold grader source. The text depends only on the result, so regrading
+gives the same file.
+"""
+
+from __future__ import annotations
+
+from autograder.grader.result import GradingResult
+from autograder.grader.results_json import cut
+from autograder.grader.settings import ResultSettings
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def render(result: GradingResult, settings: ResultSettings) -> str:
+    lines = [f"# Feedback: {result.kind} submission {result.submission}", ""]
+    if result.identity:
+        lines.append(f"Student: {result.identity.get('name') or '(no name)'} "
+                     f"({result.identity.get('student_id') or 'no student ID'})")
+    lines.append(f"Score: {_points(result.score)} / {_points(result.max_score)}")
+    lines.append("")
+    if result.rejected:
+        lines += [f"**The submission was rejected:** {result.rejected}", ""]
+    if result.notes:
+        lines.append("Notes:")
+        lines += [f"- {note}" for note in result.notes]
+        lines.append("")
+    totals = result.todo_points()
+    current = None
+    for test in result.tests:
+        if test.todo != current:
+            current = test.todo
+            points, maximum = totals[current]
+            lines += ["", f"## {current} {test.todo_title}: {_points(points)} / "
+                      f"{_points(maximum)}", ""]
+        mark = "pass" if test.passed else "FAIL"
+        line = (f"- [{mark}] {test.name.replace('_', ' ')} ({_points(test.points)}/"
+                f"{_points(test.max_points)})")
+        if not test.passed:
+            line += f": {cut(test.message, settings.message_chars)}"
+        lines.append(line)
+    if result.performance:
+        lines += ["", "## Performance", ""]
+        for item in result.performance:
+            f1 = "no F1" if item.f1 is None else f"F1 {item.f1:.4f}"
+            lines.append(f"- {item.title}: {_points(item.points)} / {_points(item.max_points)} "
+                         f"({f1}, baseline {item.baseline:.2f}). {item.message}")
+            lines += [f"  - note: {note}" for note in item.notes]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,78 @@
+"""Gradescope's ``results.json`` from a grading result.
+
+Layout (Gradescope autograder specification): top-level ``score``,
+``output`` (a summary), ``visibility`` and ``stdout_visibility``, and
+``tests``: one entry per hidden test and per performance item, each with
+``name``, ``score``, ``max_score``, ``status`` (passed or failed), ``output``
+(the feedback message) and ``visibility``. Keys are sorted and nothing in it
+depends on time, so grading twice writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from autograder.grader.result import GradingResult
+from autograder.grader.settings import ResultSettings
+
+
+def cut(message: str, limit: int) -> str:
+    return message if len(message) <= limit else message[: limit - 4] + " ..."
+
+
+def test_title(todo: str, todo_title: str, name: str) -> str:
+    return f"{todo} {todo_title}: {name.replace('_', ' ')}"
+
+
+def summary_text(result: GradingResult) -> str:
+    who = ""
+    if result.identity:
+        who = f" ({result.identity.get('name', '')}, {result.identity.get('student_id', '')})"
+    lines = [f"{result.kind.capitalize()} submission {result.submission}{who}: "
+             f"{result.score:g} / {result.max_score:g} points."]
+    if result.rejected:
+        lines.append(f"The submission was rejected: {result.rejected}")
+    for todo, (points, maximum) in result.todo_points().items():
+        lines.append(f"{todo}: {points:g} / {maximum:g}")
+    for item in result.performance:
+        lines.append(f"{item.title}: {item.points:g} / {item.max_points:g}")
+    lines += [f"Note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def results_json(result: GradingResult, settings: ResultSettings) -> dict[str, Any]:
+    tests = []
+    for test in result.tests:
+        tests.append({
+            "name": test_title(test.todo, test.todo_title, test.name),
+            "score": test.points,
+            "max_score": test.max_points,
+            "status": "passed" if test.passed else "failed",
+            "output": "passed" if test.passed else cut(test.message, settings.message_chars),
+            "visibility": settings.visibility,
+            "tags": [test.todo],
+        })
+    for item in result.performance:
+        output = item.message + "".join(f"\nNote: {note}" for note in item.notes)
+        tests.append({
+            "name": f"Performance: {item.title}",
+            "score": item.points,
+            "max_score": item.max_points,
+            "status": "passed" if item.points >= item.max_points else "failed",
+            "output": output,
+            "visibility": settings.visibility,
+            "tags": ["performance", item.model],
+        })
+    return {
+        "score": result.score,
+        "output": summary_text(result),
+        "visibility": settings.visibility,
+        "stdout_visibility": settings.stdout_visibility,
+        "tests": tests,
+    }
+
+
+def render(result: GradingResult, settings: ResultSettings) -> str:
+    return json.dumps(results_json(result, settings), indent=2, sort_keys=True,
+                      ensure_ascii=False) + "\n"

@@ -1,0 +1,328 @@
+"""The autograder's settings: ``autograder/config/grading.yaml``.
+
+Everything the grader needs to decide a score lives in that one file: the
+points of every hidden test, the submission kinds, the performance baselines,
+the calibration rule, the unpacking limits and the sandbox limits. This module
+reads it into typed, checked dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ner_helpers.config import load_yaml
+from ner_helpers.errors import KitError
+
+SETTINGS_PACKAGE = "autograder.config"
+SETTINGS_FILE = "grading.yaml"
+KINDS = ("milestone", "final")
+
+
+@dataclass(frozen=True)
+class TodoSettings:
+    """One TODO: its title and the points of each of its hidden tests (in file order)."""
+
+    todo: str
+    title: str
+    tests: dict[str, float]
+
+    @property
+    def max_points(self) -> float:
+        return float(sum(self.tests.values()))
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Performance points of one submitted model."""
+
+    name: str
+    title: str
+    points: float
+    baseline: float
+
+
+@dataclass(frozen=True)
+class KindSettings:
+    """What one kind of submission (milestone, final) is graded on."""
+
+    name: str
+    todos: tuple[str, ...]
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    fraction: float
+    step: float
+    experiment_prefix: str
+    proposal_file: str
+
+
+@dataclass(frozen=True)
+class ResultSettings:
+    visibility: str
+    stdout_visibility: str
+    decimals: int
+    message_chars: int
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """Limits on what a submission may hold (sizes in bytes)."""
+
+    max_entries: int
+    max_file_bytes: int
+    max_total_bytes: int
+    max_ratio: float
+    ratio_min_bytes: int
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Limits and confinement of the child process that runs student code."""
+
+    run_as: str | None
+    namespaces: bool
+    masked_paths: tuple[str, ...]
+    memory_bytes: int
+    cpu_seconds: int
+    output_bytes: int
+    max_processes: int
+    open_files: int
+    threads: int
+    start_timeout_s: float
+    import_timeout_s: float
+    call_timeout_s: float
+    performance_timeout_s: float
+    max_timeouts_per_group: int
+    max_message_bytes: int
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """All of ``grading.yaml``, checked."""
+
+    kinds: dict[str, KindSettings]
+    todos: dict[str, TodoSettings]
+    models: dict[str, ModelSettings]
+    tagging_batch_size: int
+    calibration: CalibrationSettings
+    results: ResultSettings
+    unpack: UnpackLimits
+    sandbox: SandboxLimits
+    source: str = field(default="grading.yaml", compare=False)
+
+    def kind(self, name: str) -> KindSettings:
+        if name not in self.kinds:
+            raise KitError(f"unknown submission kind {name!r}; known: {', '.join(self.kinds)}")
+        return self.kinds[name]
+
+    def max_score(self, kind: str) -> float:
+        chosen = self.kind(kind)
+        return (sum(self.todos[todo].max_points for todo in chosen.todos)
+                + sum(self.models[model].points for model in chosen.models))
+
+    def with_baselines(self, baselines: dict[str, float]) -> GradingSettings:
+        """A copy with other performance baselines (e.g. for a calibration preview)."""
+        models = dict(self.models)
+        for name, value in baselines.items():
+            if name not in models:
+                raise KitError(f"no model named {name!r} in the performance settings")
+            models[name] = replace(models[name], baseline=float(value))
+        return replace(self, models=models)
+
+    def with_sandbox(self, **changes: Any) -> GradingSettings:
+        """A copy with some sandbox limits changed (tests use short time limits)."""
+        return replace(self, sandbox=replace(self.sandbox, **changes))
+
+
+def default_settings_path() -> Path:
+    return Path(str(resources.files(SETTINGS_PACKAGE).joinpath(SETTINGS_FILE)))
+
+
+def load_settings(path: str | Path | None = None) -> GradingSettings:
+    """Read and check ``grading.yaml`` (the bundled one unless ``path`` is given)."""
+    path = Path(path) if path is not None else default_settings_path()
+    data = load_yaml(path)
+    reader = _Reader(data, str(path))
+    todos = _read_todos(reader)
+    models = _read_models(reader)
+    kinds = _read_kinds(reader, todos, models)
+    performance = reader.section("performance")
+    settings = GradingSettings(
+        kinds=kinds,
+        todos=todos,
+        models=models,
+        tagging_batch_size=reader.positive_int(performance, "performance", "batch_size"),
+        calibration=_read_calibration(reader),
+        results=_read_results(reader),
+        unpack=_read_unpack(reader),
+        sandbox=_read_sandbox(reader),
+        source=str(path),
+    )
+    return settings
+
+
+class _Reader:
+    """Typed access to the YAML mapping with messages naming the file and the key."""
+
+    def __init__(self, data: dict[str, Any], where: str) -> None:
+        self.data = data
+        self.where = where
+
+    def error(self, key: str, problem: str) -> KitError:
+        return KitError(f"{self.where}: {key}: {problem}")
+
+    def section(self, key: str, parent: dict[str, Any] | None = None,
+                label: str | None = None) -> dict[str, Any]:
+        node = (self.data if parent is None else parent).get(key)
+        if not isinstance(node, dict):
+            raise self.error(label or key, "missing, or not a mapping")
+        return node
+
+    def number(self, node: dict[str, Any], label: str, key: str, minimum: float = 0.0) -> float:
+        value = node.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            raise self.error(f"{label}.{key}", f"must be a number >= {minimum}, got {value!r}")
+        return float(value)
+
+    def positive_int(self, node: dict[str, Any], label: str, key: str) -> int:
+        value = node.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.error(f"{label}.{key}", f"must be a positive integer, got {value!r}")
+        return value
+
+    def text(self, node: dict[str, Any], label: str, key: str) -> str:
+        value = node.get(key)
+        if not isinstance(value, str) or not value:
+            raise self.error(f"{label}.{key}", f"must be a non-empty string, got {value!r}")
+        return value
+
+    def string_list(self, node: dict[str, Any], label: str, key: str) -> tuple[str, ...]:
+        value = node.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"{label}.{key}", f"must be a list of strings, got {value!r}")
+        return tuple(value)
+
+
+def _read_todos(reader: _Reader) -> dict[str, TodoSettings]:
+    todos: dict[str, TodoSettings] = {}
+    for todo, node in reader.section("todos").items():
+        label = f"todos.{todo}"
+        if not isinstance(node, dict):
+            raise reader.error(label, "must be a mapping with title and tests")
+        tests_node = reader.section("tests", node, f"{label}.tests")
+        tests = {str(name): reader.number(tests_node, f"{label}.tests", name)
+                 for name in tests_node}
+        if not tests:
+            raise reader.error(f"{label}.tests", "lists no tests")
+        todos[str(todo)] = TodoSettings(str(todo), reader.text(node, label, "title"), tests)
+    return todos
+
+
+def _read_models(reader: _Reader) -> dict[str, ModelSettings]:
+    models: dict[str, ModelSettings] = {}
+    for name, node in reader.section("performance").items():
+        if name == "batch_size":
+            continue
+        label = f"performance.{name}"
+        if not isinstance(node, dict):
+            raise reader.error(label, "must be a mapping with title, points and baseline")
+        baseline = reader.number(node, label, "baseline")
+        if not 0.0 < baseline <= 1.0:
+            raise reader.error(f"{label}.baseline", f"must be in (0, 1], got {baseline}")
+        models[str(name)] = ModelSettings(str(name), reader.text(node, label, "title"),
+                                          reader.number(node, label, "points"), baseline)
+    return models
+
+
+def _read_kinds(reader: _Reader, todos: dict[str, TodoSettings],
+                models: dict[str, ModelSettings]) -> dict[str, KindSettings]:
+    kinds: dict[str, KindSettings] = {}
+    node = reader.section("kinds")
+    for name in KINDS:
+        label = f"kinds.{name}"
+        entry = reader.section(name, node, label)
+        chosen_todos = reader.string_list(entry, label, "todos")
+        chosen_models = reader.string_list(entry, label, "models")
+        for todo in chosen_todos:
+            if todo not in todos:
+                raise reader.error(f"{label}.todos", f"{todo} has no entry under todos")
+        for model in chosen_models:
+            if model not in models:
+                raise reader.error(f"{label}.models", f"{model} has no entry under performance")
+        kinds[name] = KindSettings(name, chosen_todos, chosen_models)
+    return kinds
+
+
+def _read_calibration(reader: _Reader) -> CalibrationSettings:
+    node = reader.section("calibration")
+    fraction = reader.number(node, "calibration", "fraction")
+    if not 0.0 < fraction <= 1.0:
+        raise reader.error("calibration.fraction", f"must be in (0, 1], got {fraction}")
+    step = reader.number(node, "calibration", "step")
+    if not 0.0 < step < 1.0:
+        raise reader.error("calibration.step", f"must be in (0, 1), got {step}")
+    return CalibrationSettings(fraction, step,
+                               reader.text(node, "calibration", "experiment_prefix"),
+                               reader.text(node, "calibration", "proposal_file"))
+
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def _read_results(reader: _Reader) -> ResultSettings:
+    node = reader.section("results")
+    visibility = reader.text(node, "results", "visibility")
+    stdout_visibility = reader.text(node, "results", "stdout_visibility")
+    for key, value in (("visibility", visibility), ("stdout_visibility", stdout_visibility)):
+        if value not in VISIBILITIES:
+            raise reader.error(f"results.{key}", f"must be one of {VISIBILITIES}, got {value!r}")
+    return ResultSettings(visibility, stdout_visibility,
+                          reader.positive_int(node, "results", "decimals"),
+                          reader.positive_int(node, "results", "message_chars"))
+
+
+MB = 1024 * 1024
+
+
+def _read_unpack(reader: _Reader) -> UnpackLimits:
+    node = reader.section("unpack")
+    return UnpackLimits(
+        max_entries=reader.positive_int(node, "unpack", "max_entries"),
+        max_file_bytes=int(reader.number(node, "unpack", "max_file_mb", 0.001) * MB),
+        max_total_bytes=int(reader.number(node, "unpack", "max_total_mb", 0.001) * MB),
+        max_ratio=reader.number(node, "unpack", "max_ratio", 1.0),
+        ratio_min_bytes=int(reader.number(node, "unpack", "ratio_min_mb") * MB),
+    )
+
+
+def _read_sandbox(reader: _Reader) -> SandboxLimits:
+    node = reader.section("sandbox")
+    label = "sandbox"
+    run_as = node.get("run_as")
+    if run_as is not None and (not isinstance(run_as, str) or not run_as):
+        raise reader.error("sandbox.run_as", f"must be a user name or null, got {run_as!r}")
+    namespaces = node.get("namespaces")
+    if not isinstance(namespaces, bool):
+        raise reader.error("sandbox.namespaces", f"must be true or false, got {namespaces!r}")
+    return SandboxLimits(
+        run_as=run_as,
+        namespaces=namespaces,
+        masked_paths=reader.string_list(node, label, "masked_paths"),
+        memory_bytes=int(reader.number(node, label, "memory_mb", 64) * MB),
+        cpu_seconds=reader.positive_int(node, label, "cpu_seconds"),
+        output_bytes=int(reader.number(node, label, "output_kb", 1) * 1024),
+        max_processes=reader.positive_int(node, label, "max_processes"),
+        open_files=reader.positive_int(node, label, "open_files"),
+        threads=reader.positive_int(node, label, "threads"),
+        start_timeout_s=reader.number(node, label, "start_timeout_s", 1),
+        import_timeout_s=reader.number(node, label, "import_timeout_s", 0.1),
+        call_timeout_s=reader.number(node, label, "call_timeout_s", 0.1),
+        performance_timeout_s=reader.number(node, label, "performance_timeout_s", 0.1),
+        max_timeouts_per_group=reader.positive_int(node, label, "max_timeouts_per_group"),
+        max_message_bytes=int(reader.number(node, label, "max_message_mb", 1) * MB),
+    )

@@ -1,0 +1,263 @@
+"""Unpacking a submission (a zip file or a folder) safely.
+
+Only the files a submission may hold are kept (see :func:`expected_files`);
+anything else is ignored with a note. The whole submission is rejected, with
+a message naming the entry, for:
+
+- a path that is absolute, holds ``..`` or a NUL byte (it would land outside
+  the submission folder), or appears twice;
+- a symbolic link, or an encrypted zip entry;
+- an entry larger than ``unpack.max_file_mb``, all entries together larger
+  than ``unpack.max_total_mb``, more than ``unpack.max_entries`` entries, or an
+  entry that expands more than ``unpack.max_ratio`` times (a zip bomb); entries
+  are read with a cap, so a size field that lies does not help.
+
+A zip whose files all sit in one folder (a zipped folder) is read as if the
+folder were not there; a folder holding a single zip file (and none of the
+expected files) is read as that zip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from autograder.grader.settings import UnpackLimits
+from ner_helpers.config import kit_config
+from ner_helpers.submission import (
+    IDENTITY_FILE,
+    MANIFEST_FILE,
+    MODEL_FILES,
+    MODELS_FOLDER,
+    PACKAGE_FOLDER,
+    TOKENIZER_FILE,
+)
+
+SILENTLY_IGNORED = re.compile(r"(^|/)(__MACOSX|\.DS_Store|__pycache__|\.ipynb_checkpoints)(/|$)")
+MAX_NOTES = 10
+CHUNK = 1 << 20
+
+
+class SubmissionRejected(Exception):
+    """The submission cannot be graded; the message says why, naming the entry."""
+
+
+@dataclass
+class UnpackedSubmission:
+    """The expected files found in a submission, copied to ``root``."""
+
+    root: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def has(self, name: str) -> bool:
+        return name in self.files
+
+
+def expected_files() -> set[str]:
+    """Every path a submission may hold (from kit.yaml's submission settings)."""
+    settings = kit_config()["submission"]
+    names = {IDENTITY_FILE, MANIFEST_FILE, TOKENIZER_FILE}
+    names |= {f"{PACKAGE_FOLDER}/{name}" for name in settings["final_files"]}
+    names |= {f"{MODELS_FOLDER}/{model}/{name}" for model in settings["models"]
+              for name in MODEL_FILES}
+    return names
+
+
+def _normalise(name: str) -> str:
+    """The entry's path with ``/`` separators; rejects paths that leave the folder."""
+    if "\x00" in name:
+        raise SubmissionRejected(f"entry {name!r} has a NUL byte in its name")
+    text = name.replace("\\", "/")
+    if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
+        raise SubmissionRejected(f"entry {name!r} has an absolute path")
+    parts = [part for part in PurePosixPath(text).parts if part not in ("", ".")]
+    if ".." in parts:
+        raise SubmissionRejected(f"entry {name!r} points outside the submission ('..')")
+    return "/".join(parts)
+
+
+def _strip_common_folder(names: list[str], expected: set[str]) -> tuple[dict[str, str], str | None]:
+    """Map entry names to submission paths, dropping one folder that wraps everything."""
+    relevant = [n for n in names if not SILENTLY_IGNORED.search(n)]
+    if relevant and not any(n in expected for n in relevant):
+        tops = {n.split("/", 1)[0] for n in relevant}
+        if len(tops) == 1 and all("/" in n for n in relevant):
+            top = tops.pop()
+            return {n: n.split("/", 1)[1] if n.startswith(top + "/") else n for n in names}, top
+    return {n: n for n in names}, None
+
+
+class _Budget:
+    def __init__(self, limits: UnpackLimits) -> None:
+        self.limits = limits
+        self.total = 0
+        self.entries = 0
+
+    def count(self, name: str) -> None:
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            raise SubmissionRejected(f"the submission has more than {self.limits.max_entries} "
+                                     "files")
+
+    def check_size(self, name: str, size: int) -> None:
+        if size > self.limits.max_file_bytes:
+            raise SubmissionRejected(f"entry {name!r} is larger than "
+                                     f"{self.limits.max_file_bytes // (1024 * 1024)} MiB")
+
+    def add(self, size: int) -> None:
+        self.total += size
+        if self.total > self.limits.max_total_bytes:
+            raise SubmissionRejected("the submission's files together are larger than "
+                                     f"{self.limits.max_total_bytes // (1024 * 1024)} MiB")
+
+
+def _copy_capped(source, target: Path, name: str, cap: int, budget: _Budget) -> None:
+    written = 0
+    with open(target, "wb") as out:
+        while True:
+            chunk = source.read(CHUNK)
+            if not chunk:
+                break
+            written += len(chunk)
+            if written > cap:
+                raise SubmissionRejected(f"entry {name!r} is larger than it declares or than "
+                                         "the size limit")
+            budget.add(len(chunk))
+            out.write(chunk)
+
+
+def _note_ignored(result: UnpackedSubmission, ignored: Iterable[str]) -> None:
+    ignored = sorted(ignored)
+    for name in ignored[:MAX_NOTES]:
+        result.notes.append(f"ignored unexpected file {name!r}")
+    if len(ignored) > MAX_NOTES:
+        result.notes.append(f"ignored {len(ignored) - MAX_NOTES} more unexpected files")
+
+
+def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
+               expected: set[str] | None = None) -> UnpackedSubmission:
+    """Extract the expected files of a submission zip into ``dest``."""
+    expected = expected if expected is not None else expected_files()
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SubmissionRejected(f"{source.name} is not a readable zip file ({exc})") from None
+    result = UnpackedSubmission(dest)
+    budget = _Budget(limits)
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_entries:
+            raise SubmissionRejected(f"the zip has {len(infos)} entries, more than "
+                                     f"{limits.max_entries}")
+        by_name: dict[str, zipfile.ZipInfo] = {}
+        declared_total = 0
+        for info in infos:
+            name = _normalise(info.filename)
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise SubmissionRejected(f"entry {info.filename!r} is a symbolic link")
+            if info.flag_bits & 0x1:
+                raise SubmissionRejected(f"entry {info.filename!r} is encrypted")
+            if info.is_dir() or not name:
+                continue
+            if name in by_name:
+                raise SubmissionRejected(f"entry {name!r} appears twice in the zip")
+            budget.check_size(info.filename, info.file_size)
+            declared_total += info.file_size
+            if declared_total > limits.max_total_bytes:
+                raise SubmissionRejected("the zip's files together are larger than "
+                                         f"{limits.max_total_bytes // (1024 * 1024)} MiB")
+            if info.file_size > limits.ratio_min_bytes and (
+                    info.compress_size == 0
+                    or info.file_size / info.compress_size > limits.max_ratio):
+                raise SubmissionRejected(f"entry {info.filename!r} expands more than "
+                                         f"{limits.max_ratio:g} times (a zip bomb?)")
+            by_name[name] = info
+        mapping, wrapper = _strip_common_folder(sorted(by_name), expected)
+        if wrapper:
+            result.notes.append(f"read the files inside the folder {wrapper!r} of the zip")
+        ignored = []
+        for name in sorted(by_name):
+            target_name = mapping[name]
+            if target_name not in expected:
+                if not SILENTLY_IGNORED.search(name):
+                    ignored.append(name)
+                continue
+            target = dest / target_name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            info = by_name[name]
+            with archive.open(info) as handle:
+                _copy_capped(handle, target, name, info.file_size, budget)
+            result.files[target_name] = target
+        _note_ignored(result, ignored)
+    return result
+
+
+def unpack_folder(source: Path, dest: Path, limits: UnpackLimits,
+                  expected: set[str] | None = None) -> UnpackedSubmission:
+    """Copy the expected files of a submission folder into ``dest``; a folder holding
+    only a zip file is read as that zip."""
+    expected = expected if expected is not None else expected_files()
+    budget = _Budget(limits)
+    names: list[str] = []
+    for root, dirs, files in os.walk(source, followlinks=False):
+        for name in sorted(dirs):
+            if os.path.islink(os.path.join(root, name)):
+                relative = os.path.relpath(os.path.join(root, name), source)
+                raise SubmissionRejected(f"entry {relative!r} is a symbolic link")
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, source).replace(os.sep, "/")
+            budget.count(relative)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                raise SubmissionRejected(f"entry {relative!r} is a symbolic link")
+            if not stat.S_ISREG(info.st_mode):
+                raise SubmissionRejected(f"entry {relative!r} is not a regular file")
+            budget.check_size(relative, info.st_size)
+            names.append(relative)
+    relevant = [n for n in names if not SILENTLY_IGNORED.search(n)]
+    zips = [n for n in relevant if n.lower().endswith(".zip") and "/" not in n]
+    mapping, wrapper = _strip_common_folder(sorted(names), expected)
+    if zips and not any(mapping[n] in expected for n in names):
+        if len(zips) > 1:
+            raise SubmissionRejected(f"the submission holds {len(zips)} zip files "
+                                     f"({', '.join(sorted(zips))}); hand in one")
+        return unpack_zip(source / zips[0], dest, limits, expected)
+    result = UnpackedSubmission(dest)
+    if wrapper:
+        result.notes.append(f"read the files inside the folder {wrapper!r}")
+    ignored = []
+    for name in sorted(names):
+        target_name = mapping[name]
+        if target_name not in expected:
+            if not SILENTLY_IGNORED.search(name):
+                ignored.append(name)
+            continue
+        target = dest / target_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(source / name, "rb") as handle:
+            _copy_capped(handle, target, name, limits.max_file_bytes, budget)
+        result.files[target_name] = target
+    _note_ignored(result, ignored)
+    return result
+
+
+def unpack_submission(source: str | Path, dest: str | Path, limits: UnpackLimits,
+                      expected: set[str] | None = None) -> UnpackedSubmission:
+    """Unpack a zip file or a folder into ``dest`` (created; must not exist or be empty)."""
+    source, dest = Path(source), Path(dest)
+    if source.is_symlink():
+        raise SubmissionRejected(f"{source.name} is a symbolic link")
+    dest.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        return unpack_folder(source, dest, limits, expected)
+    if source.is_file():
+        return unpack_zip(source, dest, limits, expected)
+    raise SubmissionRejected(f"{source} does not exist")

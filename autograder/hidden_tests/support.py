@@ -1,0 +1,176 @@
+"""Helpers of the hidden tests: failures with student-facing messages, tensor checks,
+and reference runs through the same harness the child uses.
+
+A hidden test fails by raising :class:`Failure` with a message that helps a
+student without showing grader code, e.g. "labels at pad positions must be
+the pad tag id (-100); found 0 at batch row 1, position 3".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import torch
+
+from autograder.sandbox.child import harness
+from autograder.sandbox.child.protocol import ForeignObject
+from autograder.sandbox.failures import describe_error
+
+ATOL = 1e-5
+RTOL = 1e-4
+
+
+class Failure(AssertionError):
+    """A hidden test failed; the message is shown to the student."""
+
+
+class InternalError(RuntimeError):
+    """The reference side of a test failed: a grader bug, never the student's fault."""
+
+
+def fail(message: str) -> NoReturn:
+    raise Failure(message)
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        fail(message)
+
+
+def show(value: Any) -> str:
+    """A short, readable rendering of a value for messages."""
+    if isinstance(value, torch.Tensor):
+        value = value.tolist()
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def call_text(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """``tokenize('The Bank', max_length=5)`` for messages."""
+    parts = [show(arg) for arg in args] + [f"{key}={value!r}" for key, value in kwargs.items()]
+    return f"{function}({', '.join(parts)})"
+
+
+def ok(item: Mapping[str, Any], what: str) -> Any:
+    """The value of an ``{"ok": ...}`` outcome, or a failure naming the exception."""
+    if "error" in item:
+        fail(f"{what} raised {describe_error(item['error'])}")
+    return item["ok"]
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, ForeignObject):
+        return value.type_name
+    return type(value).__name__
+
+
+def expect_mapping(value: Any, what: str, keys: Sequence[str]) -> Mapping[str, Any]:
+    check(isinstance(value, Mapping), f"{what} returned a {type_name(value)}, expected a dict "
+          f"with keys {', '.join(keys)}")
+    missing = [key for key in keys if key not in value]
+    check(not missing, f"{what} returned a dict without {', '.join(repr(k) for k in missing)} "
+          f"(keys found: {', '.join(repr(k) for k in sorted(value)) or 'none'})")
+    return value
+
+
+def expect_tensor(value: Any, what: str, dtype: torch.dtype | None = None,
+                  shape: Sequence[int] | None = None) -> torch.Tensor:
+    check(isinstance(value, torch.Tensor), f"{what} is a {type_name(value)}, expected a tensor")
+    if dtype is not None:
+        check(value.dtype == dtype, f"{what} has dtype {str(value.dtype).replace('torch.', '')}"
+              f", expected {str(dtype).replace('torch.', '')}")
+    if shape is not None:
+        check(list(value.shape) == list(shape),
+              f"{what} has shape {list(value.shape)}, expected {list(shape)}")
+    return value
+
+
+def first_difference(actual: torch.Tensor, expected: torch.Tensor,
+                     close: bool = False) -> tuple[tuple[int, ...], Any, Any] | None:
+    """The first position where two same-shaped tensors differ, with both values."""
+    if close:
+        different = ~torch.isclose(actual.double(), expected.double(), atol=ATOL, rtol=RTOL)
+        different |= torch.isnan(actual.double()) != torch.isnan(expected.double())
+    else:
+        different = actual != expected
+    if not bool(different.any()):
+        return None
+    position = tuple(int(i) for i in different.nonzero()[0])
+    return position, actual[position].item(), expected[position].item()
+
+
+def expect_equal(actual: Any, expected: torch.Tensor, what: str, hint: str = "",
+                 close: bool = False) -> None:
+    """Fail unless ``actual`` is a tensor equal (or close) to ``expected``."""
+    tensor = expect_tensor(actual, what, shape=list(expected.shape))
+    if close:
+        check(tensor.is_floating_point(), f"{what} has dtype "
+              f"{str(tensor.dtype).replace('torch.', '')}, expected floating point values")
+    difference = first_difference(tensor, expected.to(tensor.dtype) if not close else expected,
+                                  close=close)
+    if difference is not None:
+        position, found, wanted = difference
+        where = ", ".join(str(i) for i in position)
+        value_text = (f"found {found:.6g}, expected {wanted:.6g}" if close
+                      else f"found {found!r}, expected {wanted!r}")
+        fail(f"{what} differs from the expected values at position ({where}): {value_text}"
+             + (f" ({hint})" if hint else ""))
+
+
+def reference_describe(exc: BaseException) -> dict[str, Any]:
+    raise InternalError(f"the reference failed: {type(exc).__name__}: {exc}") from exc
+
+
+def reference_module_run(model_class: type, ctor: Mapping[str, Any],
+                         state: Mapping[str, Any] | None, inputs: Sequence[Mapping[str, Any]],
+                         hooks: Sequence[str] = (), backward: bool = False,
+                         init_weights: bool = False) -> dict[str, Any]:
+    """:func:`harness.run_module` with a reference class (failures are grader bugs)."""
+    return harness.run_module(model_class, ctor, state, inputs, hooks, reference_describe,
+                              backward=backward, init_weights=init_weights)
+
+
+def random_state(model_class: type, ctor: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """A reference module's state dict with every parameter drawn at random (biases
+    included), so that a forgotten bias or a swapped weight shows in the outputs."""
+    generator = torch.Generator().manual_seed(seed)
+    model = model_class(**ctor)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+def random_tensor(shape: Sequence[int], seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def module_runs(report: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
+    """The per-input results of a module call, failing on construction or load errors."""
+    ok(report["constructed"], f"{what} construction")
+    if "load" in report:
+        load = report["load"]
+        if "error" in load:
+            fail(f"the reference weights could not be loaded into {what} by parameter name: "
+                 f"{describe_error(load['error'])}")
+    return [ok(run, f"{what} forward") for run in report.get("runs", [])]
+
+
+def parameter_table(report: Mapping[str, Any], what: str) -> list[tuple[str, list[int]]]:
+    ok(report["constructed"], f"{what} construction")
+    info = ok(report["info"], f"{what} inspection")
+    return sorted((str(name), list(shape)) for name, shape, _ in info["parameters"])
+
+
+def compare_parameter_tables(found: list[tuple[str, list[int]]],
+                             expected: list[tuple[str, list[int]]], what: str) -> None:
+    found_map, expected_map = dict(found), dict(expected)
+    for name, shape in expected:
+        if name not in found_map:
+            fail(f"{what} has no parameter named {name!r} (parameters found: "
+                 f"{', '.join(found_map) or 'none'}); the grader loads weights by these names")
+        if found_map[name] != shape:
+            fail(f"{what}'s parameter {name!r} has shape {found_map[name]}, expected {shape}")
+    extra = [name for name in found_map if name not in expected_map]
+    check(not extra, f"{what} has unexpected parameters: {', '.join(extra)}")

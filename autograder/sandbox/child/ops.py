@@ -1,0 +1,127 @@
+"""The operations the grader may ask of the child.
+
+Each operation receives decoded JSON arguments (tensors rebuilt), calls into
+the student's package of the requested group, and returns plain data and
+tensors. Failures inside student code come back as ``{"error": {...}}`` items
+so one call can report several cases; the grader decides what they cost.
+The set of operations is fixed: the grader cannot ask the child to run
+arbitrary code, and the child never sees a reference implementation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from . import harness
+from .packages import PackageSwitcher, describe_exception
+
+#: The classes a ``module`` call may build: (module of ner_helpers, class name).
+MODULE_CLASSES = {("embedding", "TokenEmbedding"), ("ffnn", "FFNN"), ("rnn", "RNN")}
+
+
+class Context:
+    """What every operation needs: the package switcher and the error describer."""
+
+    def __init__(self, roots_dir: str) -> None:
+        self.roots_dir = roots_dir
+        self.packages = PackageSwitcher(roots_dir)
+
+    def describe(self, exc: BaseException) -> dict[str, Any]:
+        return describe_exception(exc, self.roots_dir)
+
+    def outcome(self, action: Callable[[], Any]) -> dict[str, Any]:
+        return harness.outcome(action, self.describe)
+
+
+def op_import_modules(ctx: Context, modules: list[str]) -> dict[str, Any]:
+    """Import the named ``ner_helpers`` modules (raises on the first that fails)."""
+    for name in modules:
+        ctx.packages.module(name)
+    return {"imported": list(modules)}
+
+
+def op_tokenize(ctx: Context, vocab: list[str], pad_token: str, unk_token: str,
+                lowercase: bool, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Build the student's ``Tokenizer`` with a given vocabulary; tokenize each case."""
+    tokenizer_class = ctx.packages.module("tokenizer").Tokenizer
+    made = ctx.outcome(lambda: tokenizer_class(pad_token, unk_token, lowercase))
+    if "error" in made:
+        return [made for _ in cases]
+    tokenizer = made["ok"]
+    tokenizer.token2id = {token: index for index, token in enumerate(vocab)}
+    tokenizer.id2token = dict(enumerate(vocab))
+    return [ctx.outcome(lambda case=case: tokenizer.tokenize(case["input"], **case["kwargs"]))
+            for case in cases]
+
+
+def op_collate(ctx: Context, vocab: list[str], pad_token: str, unk_token: str, lowercase: bool,
+               table: list[list[Any]], cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The student's ``DataCollator`` over a lookup tokenizer; one batch per case."""
+    collator_class = ctx.packages.module("collator").DataCollator
+    results = []
+    for case in cases:
+        tokenizer = harness.LookupTokenizer(vocab, lowercase, pad_token, unk_token, table)
+
+        def run(case: dict[str, Any] = case, tokenizer: Any = tokenizer) -> Any:
+            collator = collator_class(tokenizer, **case["kwargs"])
+            return collator(json.loads(json.dumps(case["batch"])))
+
+        results.append(ctx.outcome(run))
+    return results
+
+
+def op_module(ctx: Context, module: str, class_name: str, ctor: dict[str, Any],
+              state: dict[str, Any] | None, inputs: list[dict[str, Any]], hooks: list[str],
+              backward: bool = False, init_weights: bool = False) -> dict[str, Any]:
+    """Build one of the student's layers and run it (see :func:`harness.run_module`)."""
+    if (module, class_name) not in MODULE_CLASSES:
+        raise LookupError(f"the grader may not build {module}.{class_name}")
+    model_class = getattr(ctx.packages.module(module), class_name)
+    return harness.run_module(model_class, ctor, state, inputs, hooks, ctx.describe,
+                              backward=backward, init_weights=init_weights)
+
+
+def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
+    """One epoch of the student's ``Trainer`` around the harness model and collator."""
+    trainer_class = ctx.packages.module("trainer").Trainer
+    return harness.run_trainer_epoch(trainer_class, spec, ctx.describe)
+
+
+def op_tag(ctx: Context, model_dir: str, tokenizer_path: str, sentences: list[list[str]],
+           batch_size: int) -> dict[str, Any]:
+    """Rebuild a submitted model with the student's package and tag ``sentences``.
+
+    The config is read as JSON, the weights with ``torch.load(weights_only=True)``
+    and loaded strictly by name; tagging uses the student's tokenizer file,
+    tokenizer and collator through the package's ``NERPredictor.tag``.
+    """
+    packages = ctx.packages
+    model_config = packages.module("model_config").ModelConfig
+    predictor_class = packages.module("predictor").NERPredictor
+    tokenizer_class = packages.module("tokenizer").Tokenizer
+    with open(f"{model_dir}/config.json", encoding="utf-8") as handle:
+        config = model_config.from_dict(json.load(handle))
+    state = torch.load(f"{model_dir}/weights.pt", map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise TypeError(f"weights.pt holds a {type(state).__name__}, not a state dict")
+    predictor = predictor_class(config)
+    predictor.load_state_dict(state, strict=True)
+    predictor.eval()
+    tokenizer = tokenizer_class.load(tokenizer_path)
+    tags = predictor.tag(tokenizer, sentences, batch_size=batch_size)
+    return {"tags": [[str(tag) for tag in sentence] for sentence in tags],
+            "num_layers": int(config.num_layers), "model_type": str(config.model_type)}
+
+
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "import_modules": op_import_modules,
+    "tokenize": op_tokenize,
+    "collate": op_collate,
+    "module": op_module,
+    "trainer_epoch": op_trainer_epoch,
+    "tag": op_tag,
+}

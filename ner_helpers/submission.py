@@ -1,0 +1,403 @@
+"""Building the milestone and final submission zips.
+
+A submission zip holds (paths inside the zip)::
+
+    identity.json                    {"student_id": ..., "name": ...}
+    submission.json                  kind, kit version, SHA-256 of every other file
+    ner_helpers/<file>.py            the TODO files (4 for the milestone, 6 for the final)
+    tokenizer.json                   final only: the trained tokenizer
+    models/<model>/config.json       final only, for ffnn and rnn: the model config,
+    models/<model>/weights.pt        its weights (a plain state dict)
+    models/<model>/test_predictions.json   and its tags for the test split
+
+Before writing anything the pieces are checked (files present and valid
+Python; for the final: the tokenizer loads, each model loads with its config
+through your own package, has at most ``submission.max_layers`` layers and
+fits the tokenizer, and its predictions cover the test split exactly; your
+identity is set), and every problem is reported in one message.
+
+Zips are written to ``artefacts/submissions/<kind>-NNN.zip`` with the next free
+number, so an earlier submission is never overwritten, and copied to
+``<kind>-latest.zip``. The same files always give the same zip, byte for byte
+(sorted entries, fixed timestamps and permissions).
+
+From a notebook::
+
+    from ner_helpers.submission import save_identity, build_submission
+    save_identity("12345678", "Ada Lovelace")
+    build_submission("milestone")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ner_helpers
+from ner_helpers.config import kit_config, resolve_path
+from ner_helpers.errors import KitError
+
+KINDS = ("milestone", "final")
+IDENTITY_FILE = "identity.json"
+MANIFEST_FILE = "submission.json"
+PACKAGE_FOLDER = "ner_helpers"
+TOKENIZER_FILE = "tokenizer.json"
+MODELS_FOLDER = "models"
+MODEL_CONFIG_FILE = "config.json"
+MODEL_WEIGHTS_FILE = "weights.pt"
+MODEL_PREDICTIONS_FILE = "test_predictions.json"
+MODEL_FILES = (MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, MODEL_PREDICTIONS_FILE)
+LATEST_SUFFIX = "latest"
+
+#: Every zip entry gets this date and these permissions, so zips are reproducible.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_FILE_MODE = 0o644
+STUB_MARK = 'raise NotImplementedError("TODO-'
+
+_PLACEHOLDER_WORDS = re.compile(
+    r"\b(your|todo|tbd|fixme|placeholder|changeme|xxx+|first\s*name|last\s*name|full\s*name|"
+    r"student\s*(id|name|number)|name\s*here|id\s*here)\b",
+    re.IGNORECASE,
+)
+_DUMMY_IDS = {"0", "123", "1234", "12345", "123456", "1234567", "12345678", "123456789", "none",
+              "null", "n/a", "na", "id", "name", "student", "anonymous", "test"}
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+# ---------------------------------------------------------------------------- identity
+@dataclass(frozen=True)
+class Identity:
+    """Who hands the submission in."""
+
+    student_id: str
+    name: str
+
+    def problems(self) -> list[str]:
+        """What is wrong with the identity (empty when it is fine)."""
+        found = []
+        student_id, name = self.student_id.strip(), self.name.strip()
+        if not student_id:
+            found.append("the student ID is empty")
+        elif (not _ID_PATTERN.match(student_id) or set(student_id) == {"0"}
+              or student_id.lower() in _DUMMY_IDS or _PLACEHOLDER_WORDS.search(student_id)):
+            found.append(f"the student ID {student_id!r} looks like a placeholder or is not an "
+                         "ID (letters, digits, '.', '_' or '-', no spaces)")
+        if not name:
+            found.append("the name is empty")
+        elif (_PLACEHOLDER_WORDS.search(name) or any(c in name for c in "<>{}[]")
+              or name.lower() in _DUMMY_IDS or len(name) > 200 or "\n" in name):
+            found.append(f"the name {name!r} looks like a placeholder")
+        return found
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name.strip(), "student_id": self.student_id.strip()}
+
+
+def identity_path() -> Path:
+    """Where the identity is kept between submissions (``paths.identity`` in kit.yaml,
+    else ``identity.json`` in the artefacts folder)."""
+    paths = kit_config()["paths"]
+    return resolve_path(paths.get("identity") or Path(paths["artefacts_dir"]) / IDENTITY_FILE)
+
+
+def save_identity(student_id: str, name: str, path: str | Path | None = None) -> Path:
+    """Check and store your student ID and name for later submissions."""
+    identity = Identity(str(student_id), str(name))
+    problems = identity.problems()
+    if problems:
+        raise KitError("identity not saved: " + "; ".join(problems))
+    target = Path(path) if path is not None else identity_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(identity.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    return target
+
+
+def load_identity(path: str | Path | None = None) -> Identity | None:
+    """The stored identity, or ``None`` when none was saved yet."""
+    source = Path(path) if path is not None else identity_path()
+    if not source.is_file():
+        return None
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+        return Identity(str(data["student_id"]), str(data["name"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KitError(f"{source}: not an identity file ({exc}); write it again with "
+                       "save_identity(...) or --student-id and --name") from None
+
+
+# ---------------------------------------------------------------------------- plan and checks
+@dataclass
+class SubmissionPlan:
+    """What a submission would contain and what is wrong with it."""
+
+    kind: str
+    entries: dict[str, bytes] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SubmissionReport:
+    """A written submission."""
+
+    kind: str
+    path: Path
+    latest: Path
+    entries: tuple[str, ...]
+    size_bytes: int
+    warnings: tuple[str, ...]
+
+    def summary(self) -> str:
+        lines = [f"{self.kind} submission written: {self.path} ({self.size_bytes:,} bytes, "
+                 f"{len(self.entries)} files)", f"copy: {self.latest}"]
+        lines += [f"warning: {warning}" for warning in self.warnings]
+        lines.append("Upload " + self.path.name + " (or the copy) as your submission.")
+        return "\n".join(lines)
+
+
+def default_package_dir() -> Path:
+    """The folder of the ``ner_helpers`` package this Python imports: your code."""
+    return Path(next(iter(ner_helpers.__path__))).resolve()
+
+
+def experiment_dir(name_or_path: str | Path) -> Path:
+    """An experiment given by name (under ``paths.experiments_dir``) or by folder path."""
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_absolute() or len(candidate.parts) > 1 or candidate.exists():
+        return resolve_path(candidate)
+    return resolve_path(kit_config()["paths"]["experiments_dir"]) / str(name_or_path)
+
+
+def plan_submission(kind: str, *, identity: Identity | None = None,
+                    package_dir: str | Path | None = None,
+                    tokenizer_path: str | Path | None = None,
+                    experiments: Mapping[str, str | Path] | None = None,
+                    dataset_dir: str | Path | None = None) -> SubmissionPlan:
+    """Collect and check everything a submission of ``kind`` needs (nothing is written).
+
+    Args:
+        kind: ``"milestone"`` or ``"final"``.
+        identity: your student ID and name (default: the stored identity).
+        package_dir: the folder of your ``ner_helpers`` (default: the imported one).
+        tokenizer_path: the trained tokenizer (default: ``paths.tokenizer``).
+        experiments: experiment name or folder per model, e.g. ``{"rnn": "rnn-small"}``
+            (default: the experiment named like the model).
+        dataset_dir: the folder with ``test.json`` (default: ``paths.dataset_dir``).
+    """
+    if kind not in KINDS:
+        raise KitError(f"unknown submission kind {kind!r}; use one of {', '.join(KINDS)}")
+    config = kit_config()
+    settings = config["submission"]
+    plan = SubmissionPlan(kind)
+
+    identity = identity if identity is not None else load_identity()
+    if identity is None:
+        plan.problems.append("your identity is not set: pass --student-id and --name (or call "
+                             "save_identity(student_id, name) in the notebook)")
+    else:
+        plan.problems += [f"identity: {problem}" for problem in identity.problems()]
+        plan.entries[IDENTITY_FILE] = _json_bytes(identity.to_dict())
+
+    package = Path(package_dir).resolve() if package_dir is not None else default_package_dir()
+    files = settings["milestone_files"] if kind == "milestone" else settings["final_files"]
+    for name in files:
+        _add_package_file(plan, package / name, name)
+
+    if kind == "final":
+        from ner_helpers.tokenizer import Tokenizer
+
+        tokenizer_file = resolve_path(tokenizer_path or config["paths"]["tokenizer"])
+        tokenizer = None
+        try:
+            tokenizer = Tokenizer.load(tokenizer_file)
+            plan.entries[TOKENIZER_FILE] = tokenizer_file.read_bytes()
+        except KitError as exc:
+            plan.problems.append(f"tokenizer: {exc}")
+        test_indices = _test_indices(plan, dataset_dir, config)
+        chosen = dict(experiments or {})
+        unknown = sorted(set(chosen) - set(settings["models"]))
+        if unknown:
+            raise KitError(f"no model slot named {', '.join(unknown)}; the final submission "
+                           f"holds {', '.join(settings['models'])}")
+        for model in settings["models"]:
+            folder = experiment_dir(chosen.get(model) or model)
+            _add_model(plan, model, folder, tokenizer, test_indices, int(settings["max_layers"]))
+
+    manifest = {"kind": kind, "kit_version": ner_helpers.__version__,
+                "files": {name: hashlib.sha256(data).hexdigest()
+                          for name, data in sorted(plan.entries.items())}}
+    plan.entries[MANIFEST_FILE] = _json_bytes(manifest)
+    return plan
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _add_package_file(plan: SubmissionPlan, path: Path, name: str) -> None:
+    if not path.is_file():
+        plan.problems.append(f"{path}: file not found (the submission needs {name})")
+        return
+    data = path.read_bytes()
+    try:
+        compile(data, str(path), "exec")
+    except SyntaxError as exc:
+        plan.problems.append(f"{path}, line {exc.lineno}: syntax error ({exc.msg})")
+        return
+    except ValueError as exc:  # e.g. NUL bytes
+        plan.problems.append(f"{path}: not a Python file ({exc})")
+        return
+    stubs = sorted(set(re.findall(r'raise NotImplementedError\("(TODO-[\d.]+-\d+)', data.decode(
+        "utf-8", "replace"))))
+    if stubs:
+        plan.warnings.append(f"{name}: {', '.join(stubs)} not implemented yet")
+    plan.entries[f"{PACKAGE_FOLDER}/{name}"] = data
+
+
+def _test_indices(plan: SubmissionPlan, dataset_dir: str | Path | None,
+                  config: Mapping[str, Any]) -> list[int] | None:
+    from ner_helpers.data import load_split
+
+    folder = resolve_path(dataset_dir or config["paths"]["dataset_dir"])
+    try:
+        rows = load_split(folder / "test.json")
+    except KitError as exc:
+        plan.problems.append(f"test split: {exc} (needed to check the predictions)")
+        return None
+    return [int(index) for row in rows for index in row["index"]]
+
+
+def _add_model(plan: SubmissionPlan, model: str, folder: Path, tokenizer: Any,
+               test_indices: list[int] | None, max_layers: int) -> None:
+    from ner_helpers.predictions import load_predictions
+    from ner_helpers.predictor import CONFIG_FILE, WEIGHTS_FILE, NERPredictor
+
+    model_dir = folder / "model"
+    if not folder.is_dir():
+        plan.problems.append(f"{model}: experiment folder {folder} not found (train it with "
+                             f"`ner-kit train --config {model}` or pass --{model} NAME)")
+        return
+    try:
+        predictor = NERPredictor.load(model_dir)
+    except KitError as exc:
+        plan.problems.append(f"{model}: {exc}")
+        return
+    except Exception as exc:  # noqa: BLE001 (the student's own code builds the model)
+        plan.problems.append(f"{model}: the model in {model_dir} could not be built with your "
+                             f"package: {type(exc).__name__}: {exc}")
+        return
+    config = predictor.config
+    if config.model_type != model:
+        plan.problems.append(f"{model}: {model_dir / CONFIG_FILE} holds a {config.model_type} "
+                             f"model, not a {model} model")
+    if config.num_layers > max_layers:
+        plan.problems.append(f"{model}: the model has {config.num_layers} layers; submitted "
+                             f"models may have at most {max_layers}")
+    if tokenizer is not None and config.vocab_size != tokenizer.vocab_size:
+        plan.problems.append(f"{model}: the model's vocab_size is {config.vocab_size} but the "
+                             f"tokenizer has {tokenizer.vocab_size} ids (was it trained with "
+                             "another tokenizer?)")
+    for name, source in ((MODEL_CONFIG_FILE, model_dir / CONFIG_FILE),
+                         (MODEL_WEIGHTS_FILE, model_dir / WEIGHTS_FILE)):
+        plan.entries[f"{MODELS_FOLDER}/{model}/{name}"] = source.read_bytes()
+
+    predictions_path = folder / MODEL_PREDICTIONS_FILE
+    try:
+        rows = load_predictions(predictions_path)
+    except KitError as exc:
+        plan.problems.append(f"{model}: {exc} (`ner-kit predict --experiment "
+                             f"{folder.name}` writes it)")
+        return
+    if test_indices is not None:
+        problem = coverage_problem([int(i) for row in rows for i in row["index"]], test_indices)
+        if problem:
+            plan.problems.append(f"{model}: {predictions_path}: {problem}")
+    plan.entries[f"{MODELS_FOLDER}/{model}/{MODEL_PREDICTIONS_FILE}"] = \
+        predictions_path.read_bytes()
+
+
+def coverage_problem(predicted: list[int], expected: list[int]) -> str | None:
+    """Why predicted token indices do not cover the expected ones exactly once (or None)."""
+    seen: set[int] = set()
+    repeated: set[int] = set()
+    for index in predicted:
+        if index in seen:
+            repeated.add(index)
+        seen.add(index)
+    duplicates = sorted(repeated)
+    wanted = set(expected)
+    missing = sorted(wanted - seen)
+    extra = sorted(seen - wanted)
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} test tokens have no prediction (first: index {missing[0]})")
+    if extra:
+        parts.append(f"{len(extra)} predicted indices are not in the test split "
+                     f"(first: {extra[0]})")
+    if duplicates:
+        parts.append(f"{len(duplicates)} indices are predicted more than once "
+                     f"(first: {duplicates[0]})")
+    if not parts:
+        return None
+    return "; ".join(parts) + " (predict the current dataset/test.json again)"
+
+
+# ---------------------------------------------------------------------------- writing
+def write_zip(entries: Mapping[str, bytes], path: str | Path) -> Path:
+    """Write a reproducible zip: sorted entries, fixed dates and permissions."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(temporary, "w") as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = (0o100000 | ZIP_FILE_MODE) << 16
+            archive.writestr(info, entries[name], compresslevel=6)
+    temporary.replace(path)
+    return path
+
+
+def next_submission_path(out_dir: Path, kind: str) -> Path:
+    """``<kind>-NNN.zip`` with the next number after those already in ``out_dir``."""
+    pattern = re.compile(rf"^{kind}-(\d+)\.zip$")
+    numbers = [int(match.group(1)) for item in out_dir.glob(f"{kind}-*.zip")
+               if (match := pattern.match(item.name))]
+    return out_dir / f"{kind}-{max(numbers, default=0) + 1:03d}.zip"
+
+
+def build_submission(kind: str, *, student_id: str | None = None, name: str | None = None,
+                     out_dir: str | Path | None = None, **options: Any) -> SubmissionReport:
+    """Check and write a submission zip; raise :class:`KitError` listing every problem.
+
+    ``student_id`` and ``name``, when given, are checked and stored (see
+    :func:`save_identity`) before use. Other options are those of
+    :func:`plan_submission`.
+    """
+    if (student_id is None) != (name is None):
+        raise KitError("give both the student ID and the name (or neither, to use the stored "
+                       "identity)")
+    if student_id is not None and name is not None:
+        save_identity(student_id, name)
+    plan = plan_submission(kind, **options)
+    if plan.problems:
+        lines = "\n".join(f"  - {problem}" for problem in plan.problems)
+        raise KitError(f"the {kind} submission was not written; fix these first:\n{lines}")
+    folder = resolve_path(out_dir or kit_config()["paths"]["submissions_dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_zip(plan.entries, next_submission_path(folder, kind))
+    latest = folder / f"{kind}-{LATEST_SUFFIX}.zip"
+    temporary = latest.with_name(latest.name + ".tmp")
+    shutil.copyfile(path, temporary)
+    temporary.replace(latest)
+    return SubmissionReport(kind, path, latest, tuple(sorted(plan.entries)),
+                            path.stat().st_size, tuple(plan.warnings))
