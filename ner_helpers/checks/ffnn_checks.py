@@ -71,21 +71,17 @@ def check_ffnn_forward(expect: Expect) -> None:
 
     expect.step("a one-unit FFNN with hand-set weights: W = 2x - 1, V = 3h + 0.5")
     tiny = ffnn_module.FFNN(1, 1, 1, num_layers=1)
-    with torch.no_grad():
-        tiny.W.weight.fill_(2.0)
-        tiny.W.bias.fill_(-1.0)
-        tiny.V.weight.fill_(3.0)
-        tiny.V.bias.fill_(0.5)
+    for parameter, value in ((tiny.W.weight, 2.0), (tiny.W.bias, -1.0), (tiny.V.weight, 3.0),
+                             (tiny.V.bias, 0.5)):
+        nn.init.constant_(parameter, value)
     logits = tiny(torch.tensor([[[1.0], [0.2]]]))
     expect.close(logits.flatten(), [3.5, 0.5],
                  "the logits for inputs [1.0, 0.2] (ReLU after W; no softmax after V)")
 
     expect.step("all hidden biases -100, so every ReLU outputs 0")
-    with torch.no_grad():
-        model.W.bias.fill_(-100.0)
-        for layer in model.U:
-            layer.bias.fill_(-100.0)
-        model.V.bias.copy_(torch.tensor([4.0, -2.0]))
+    for layer in [model.W, *model.U]:
+        nn.init.constant_(layer.bias, -100.0)
+    model.V.bias.data = torch.tensor([4.0, -2.0])
     expect.close(model(embeddings)[0, 0], [4.0, -2.0],
                  "the logits when every hidden unit is 0 (V's bias; a ReLU after every "
                  "hidden layer, no softmax)")

@@ -104,24 +104,19 @@ def check_rnn_forward(expect: Expect) -> None:
 
     expect.step("a one-unit RNN with hand-set weights: z[t] = relu(x[t] + 0.5 z[t-1])")
     tiny = rnn_module.RNN(1, 1, 1, num_layers=1, bias=False, nonlinearity="relu")
-    with torch.no_grad():
-        tiny.W[0].weight.fill_(1.0)
-        tiny.U[0].weight.fill_(0.5)
-        tiny.V.weight.fill_(1.0)
-        tiny.V.bias.fill_(0.0)
+    for parameter, value in ((tiny.W[0].weight, 1.0), (tiny.U[0].weight, 0.5),
+                             (tiny.V.weight, 1.0), (tiny.V.bias, 0.0)):
+        nn.init.constant_(parameter, value)
     logits = tiny(torch.tensor([[[1.0], [0.0], [0.0], [2.0]]]))
     expect.close(logits.flatten(), [1.0, 0.5, 0.25, 2.125],
                  "the logits for inputs [1, 0, 0, 2]")
 
     expect.step("the same one-unit recurrence with a second layer that copies the first")
     deep = rnn_module.RNN(1, 1, 1, num_layers=2, bias=False, nonlinearity="relu")
-    with torch.no_grad():
-        deep.W[0].weight.fill_(1.0)
-        deep.U[0].weight.fill_(0.5)
-        deep.W[1].weight.fill_(1.0)
-        deep.U[1].weight.fill_(0.0)
-        deep.V.weight.fill_(1.0)
-        deep.V.bias.fill_(0.0)
+    for parameter, value in ((deep.W[0].weight, 1.0), (deep.U[0].weight, 0.5),
+                             (deep.W[1].weight, 1.0), (deep.U[1].weight, 0.0),
+                             (deep.V.weight, 1.0), (deep.V.bias, 0.0)):
+        nn.init.constant_(parameter, value)
     logits = deep(torch.tensor([[[1.0], [0.0], [0.0], [2.0]]]))
     expect.close(logits.flatten(), [1.0, 0.5, 0.25, 2.125],
                  "the logits of the 2-layer RNN (layer 2 reads layer 1 at the same step)")
