@@ -24,12 +24,12 @@ from test_release_support import ASSIGNMENT, SETUP, copy_source_tree, tree_bytes
 
 from autograder.release.builder import build_release
 from autograder.release.markers import find_regions
-from autograder.release.notebook_regions import nbgrader_meta, read_notebook
+from autograder.release.notebook_regions import nbgrader_meta
 from autograder.release.settings import load_release_settings
 from autograder.release.todo_list import find_todos
 from ner_helpers.errors import KitError
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]
 
 SETTINGS = load_release_settings()
 TODO_FILES = ["tokenizer.py", "collator.py", "embedding.py", "trainer.py", "ffnn.py", "rnn.py"]
@@ -188,8 +188,8 @@ def test_release_refuses_a_test_split_with_labels(source: Path, tmp_path: Path) 
 
 # ------------------------------------------------------------------ notebooks
 def test_student_notebooks_are_nbgrader_student_versions(source: Path, release: Path) -> None:
-    instructor = read_notebook(source / "notebooks" / ASSIGNMENT)
-    student = read_notebook(release / "notebooks" / ASSIGNMENT)
+    instructor = nbformat.read(str(source / "notebooks" / ASSIGNMENT), as_version=4)
+    student = nbformat.read(str(release / "notebooks" / ASSIGNMENT), as_version=4)
     by_id = {nbgrader_meta(c).get("grade_id"): c for c in student.cells if nbgrader_meta(c)}
     graded = 0
     for cell in instructor.cells:

@@ -41,7 +41,7 @@ from autograder.release.instructor_secrets import (
     read_text,
     sha256,
 )
-from autograder.release.notebook_regions import REGIONS, nbgrader_meta
+from autograder.release.notebook_regions import REGIONS, cell_source, nbgrader_meta
 from autograder.release.secret_lines import normalise
 from autograder.release.settings import ReleaseSettings, load_release_settings
 from autograder.release.tree_walk import walk_files
@@ -164,8 +164,7 @@ def _notebook_leaks(rel: str, text: str, context: LeakContext) -> Iterator[Leak]
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
             continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        source = cell_source(cell)
         for line_number, line in enumerate(source.split("\n"), start=1):
             yield from _line_leaks(rel, f"cell {number} line {line_number}", line, context)
         for output in _output_texts(cell):

@@ -15,12 +15,11 @@ delimiter text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import nbformat
 
 from ner_helpers.errors import KitError
 
@@ -46,12 +45,28 @@ class CellLine:
     kind: str | None
 
 
-def read_notebook(path: Path) -> Any:
-    """Read a notebook with nbformat, turning a broken file into a located error."""
+def read_notebook(path: Path) -> dict[str, Any]:
+    """Read a notebook's JSON, cell sources joined into strings.
+
+    Plain JSON keeps the leak check light (no nbformat import); a broken file
+    is a located error.
+    """
     try:
-        return nbformat.read(str(path), as_version=4)
-    except (OSError, ValueError, nbformat.reader.NotJSONError) as exc:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise KitError(f"{path}: not a readable notebook ({exc})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells", []), list):
+        raise KitError(f"{path}: not a notebook (no list of cells)")
+    for cell in nb.get("cells", []):
+        if isinstance(cell, dict):
+            cell["source"] = cell_source(cell)
+    return nb
+
+
+def cell_source(cell: dict[str, Any]) -> str:
+    """A cell's source as one string (notebook files may store a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def nbgrader_meta(cell: Any) -> dict[str, Any]:
