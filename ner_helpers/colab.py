@@ -208,8 +208,8 @@ class NotebookEnvironment:
 
 
 def setup_notebook(repository_url: str, branch: str = "main", *, use_drive: bool = False,
-                   drive_folder: str = DEFAULT_DRIVE_FOLDER, runner: Runner = run_command,
-                   colab: bool | None = None, content_dir: Path = COLAB_CONTENT_DIR,
+                   drive_folder: str = DEFAULT_DRIVE_FOLDER, runner: Runner | None = None,
+                   colab: bool | None = None, content_dir: str | Path | None = None,
                    show: bool = True) -> NotebookEnvironment:
     """Prepare the notebook's environment (see the module docstring) and report it.
 
@@ -219,15 +219,15 @@ def setup_notebook(repository_url: str, branch: str = "main", *, use_drive: bool
         use_drive: in Colab, mount Google Drive and keep the working copy (with
             ``artefacts/``) in ``MyDrive/<drive_folder>/``.
         drive_folder: the folder of My Drive used with ``use_drive``.
-        runner: runs the pip and git commands (tests pass a recorder).
+        runner: runs the pip and git commands (default: :func:`run_command`).
         colab: force Colab or local behaviour (default: detect).
-        content_dir: Colab's session folder (``/content``).
+        content_dir: Colab's session folder (default: ``/content``).
         show: print the report.
     """
     colab = in_colab() if colab is None else colab
     if colab:
-        env = _setup_colab(repository_url, branch, use_drive, drive_folder, runner,
-                           Path(content_dir))
+        env = _setup_colab(repository_url, branch, use_drive, drive_folder,
+                           runner or run_command, Path(content_dir or COLAB_CONTENT_DIR))
     else:
         env = _describe_local()
     if show:
