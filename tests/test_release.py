@@ -7,6 +7,7 @@ gives the same bytes and keeps the earlier release.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from test_release_support import ASSIGNMENT, SETUP, copy_source_tree, tree_bytes
 
-from autograder.release.builder import build_release
+from autograder.release.builder import apply_colab_links, build_release
 from autograder.release.markers import find_regions
 from autograder.release.notebook_regions import nbgrader_meta
 from autograder.release.settings import load_release_settings
@@ -207,6 +208,26 @@ def test_student_notebooks_are_nbgrader_student_versions(source: Path, release: 
     assert graded > 0
     for cell in student.cells:
         assert cell.get("outputs", []) == []
+
+
+def test_colab_badge_and_first_cell_use_the_configured_repository(release: Path,
+                                                                  tmp_path: Path) -> None:
+    nb = json.loads((release / "notebooks" / ASSIGNMENT).read_text())
+    if not any(cell.get("id") == "colab-badge" for cell in nb["cells"]):
+        pytest.skip("the notebooks have no Colab cells")
+    text = json.dumps(nb)
+    assert (f"colab.research.google.com/github/your-course/ner-homework/blob/"
+            f"{SETTINGS.colab_branch}/notebooks/{ASSIGNMENT}") in text
+    folder = tmp_path / "notebooks"
+    shutil.copytree(release / "notebooks", folder)
+    other = dataclasses.replace(SETTINGS, colab_repository_url="https://github.com/uni/ner-2025",
+                                colab_branch="spring")
+    apply_colab_links(folder, other)
+    cells = {cell.get("id"): "".join(cell["source"])
+             for cell in json.loads((folder / ASSIGNMENT).read_text())["cells"]}
+    assert "github/uni/ner-2025/blob/spring/notebooks/assignment.ipynb" in cells["colab-badge"]
+    assert 'REPOSITORY_URL = "https://github.com/uni/ner-2025"' in cells["colab-setup"]
+    assert 'BRANCH = "spring"' in cells["colab-setup"]
 
 
 # ------------------------------------------------------------------ determinism

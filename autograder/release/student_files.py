@@ -12,12 +12,12 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import yaml
 
 from autograder.release.settings import ReleaseSettings
 from autograder.release.todo_list import TodoEntry
+from ner_helpers import colab
 from ner_helpers.errors import KitError
 
 try:
@@ -42,15 +42,10 @@ def render(template: str, values: dict[str, str], where: str) -> str:
 
 def colab_url(settings: ReleaseSettings, notebook: str) -> str:
     """The Open-in-Colab address of ``notebook`` (a path in the release)."""
-    parsed = urlparse(settings.colab_repository_url)
-    parts = [part for part in parsed.path.split("/") if part]
-    if parsed.netloc != "github.com" or len(parts) != 2:
-        raise KitError(f"{settings.source}: colab.repository_url must look like "
-                       f"https://github.com/OWNER/REPOSITORY, got "
-                       f"{settings.colab_repository_url!r}")
-    owner, repo = parts[0], parts[1].removesuffix(".git")
-    return (f"https://colab.research.google.com/github/{owner}/{repo}/blob/"
-            f"{settings.colab_branch}/{notebook}")
+    try:
+        return colab.colab_url(settings.colab_repository_url, settings.colab_branch, notebook)
+    except ValueError as exc:
+        raise KitError(f"{settings.source}: colab settings: {exc}") from None
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
