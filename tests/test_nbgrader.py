@@ -31,6 +31,7 @@ from autograder.nbgrader.course_directory import (
 )
 from autograder.release.markers import strip_solutions
 from autograder.release.settings import load_release_settings
+from ner_helpers.errors import KitError
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
 
@@ -176,6 +177,13 @@ def test_nbgrader_default_would_overwrite_them(course: Path) -> None:
     instructor = course / "source" / ASSIGNMENT_ID / "ner_helpers" / "tokenizer.py"
     assert graded.read_bytes() == instructor.read_bytes()
     assert grades(course, "bob")["test-tokenizer"] == (1.0, 1.0, False)
+
+
+def test_a_submission_without_its_package_is_refused(course: Path) -> None:
+    folder = submit(course, "carol")
+    shutil.rmtree(folder / "ner_helpers")
+    with pytest.raises(KitError, match="has no ner_helpers/ folder beside the notebook"):
+        run_nbgrader(course, ["autograde", ASSIGNMENT_ID, "--student", "carol", "--force"])
 
 
 def test_written_answers_need_manual_grading(course: Path) -> None:

@@ -13,6 +13,10 @@ What it sets, from the ``nbgrader`` section of ``autograder/config/release.yaml`
   same name by the instructor's. The kit lists, for every assignment in
   ``source/``, all of that folder's non-notebook files and every file of the
   helper package, so nothing a student submits is ever overwritten.
+- ``Autograde.autograde_preprocessors``: nbgrader's own, after
+  :class:`~autograder.nbgrader.autograde_preprocessors.RequireSubmittedPackage`,
+  which refuses a submission without its ``ner_helpers/`` folder (the kernel
+  would import the installed instructor package instead).
 - ``GenerateFeedback.preprocessors``: nbgrader shows hidden tests in feedback
   by default; the kit removes them, their tracebacks and mark schemes.
 """
@@ -66,8 +70,10 @@ def configure(c: Any, course_root: str | os.PathLike[str],
               settings: ReleaseSettings | None = None) -> None:
     """Apply the kit's settings to the traitlets config object ``c``."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.converters import Autograde
     from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
+    from autograder.nbgrader.autograde_preprocessors import RequireSubmittedPackage
     from autograder.nbgrader.feedback_preprocessors import HideHiddenTestTracebacks
 
     settings = settings or load_release_settings()
@@ -85,6 +91,9 @@ def configure(c: Any, course_root: str | os.PathLike[str],
     c.CourseDirectory.ignore = NBGRADER_IGNORE + list(nb.ignore_extra)
     c.Execute.timeout = nb.execute_timeout
     c.Autograde.exclude_overwriting = exclude_overwriting(course_root, settings)
+    nbgrader_steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    c.Autograde.autograde_preprocessors = [RequireSubmittedPackage, *nbgrader_steps]
+    c.RequireSubmittedPackage.package = settings.package
     c.GenerateFeedback.preprocessors = [
         GetGrades,
         HideHiddenTestTracebacks,
