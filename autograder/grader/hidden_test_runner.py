@@ -65,10 +65,10 @@ def hidden_test_key(item: pytest.Item) -> tuple[str, str] | None:
 
 
 class _GradingPlugin:
-    def __init__(self, student: Any, todos: list[str]) -> None:
+    def __init__(self, student: Any, todos: list[str], order: list[tuple[str, str]]) -> None:
         self._student = student
         self.todos = set(todos)
-        self.order = {todo: index for index, todo in enumerate(todos)}
+        self.order = {key: index for index, key in enumerate(order)}
         self.collected: dict[tuple[str, str], str] = {}
         self.problems: list[str] = []
         self.run = HiddenTestRun()
@@ -99,7 +99,8 @@ class _GradingPlugin:
             self.collected[key] = item.nodeid
             if key[0] in self.todos:
                 kept.append(item)
-        kept.sort(key=lambda item: (self.order[hidden_test_key(item)[0]], item.nodeid))
+        kept.sort(key=lambda item: (self.order.get(hidden_test_key(item), len(self.order)),
+                                    item.nodeid))
         items[:] = kept
 
     @pytest.hookimpl(tryfirst=True)
@@ -144,7 +145,8 @@ def run_hidden_tests(student: Any, settings: GradingSettings, todos: list[str],
         KitError: a hidden test file cannot be collected, or the tests and
             ``grading.yaml`` do not name the same tests.
     """
-    plugin = _GradingPlugin(student, todos)
+    order = [(todo, name) for todo in todos for name in settings.todos[todo].tests]
+    plugin = _GradingPlugin(student, todos, order)
     folder = tests_dir or hidden_tests_dir()
     with _isolated_environment():
         pytest.main([*PYTEST_ARGS, "--rootdir", str(folder), str(folder)], plugins=[plugin])

@@ -63,10 +63,24 @@ class CalibrationSettings:
 
 @dataclass(frozen=True)
 class ResultSettings:
+    out_dir: str
     visibility: str
     stdout_visibility: str
     decimals: int
     message_chars: int
+
+
+@dataclass(frozen=True)
+class GradescopeSettings:
+    """What ``ner-instructor bundle`` puts into the Gradescope autograder zip."""
+
+    out_dir: str
+    kind: str
+    python: str
+    torch: str
+    torch_index: str
+    source: tuple[str, ...]
+    skip: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ class SandboxLimits:
     import_timeout_s: float
     call_timeout_s: float
     performance_timeout_s: float
-    max_timeouts_per_group: int
+    max_failures_per_group: int
     max_message_bytes: int
 
 
@@ -111,6 +125,7 @@ class GradingSettings:
     tagging_batch_size: int
     calibration: CalibrationSettings
     results: ResultSettings
+    gradescope: GradescopeSettings
     unpack: UnpackLimits
     sandbox: SandboxLimits
     source: str = field(default="grading.yaml", compare=False)
@@ -159,6 +174,7 @@ def load_settings(path: str | Path | None = None) -> GradingSettings:
         tagging_batch_size=reader.positive_int(performance, "performance", "batch_size"),
         calibration=_read_calibration(reader),
         results=_read_results(reader),
+        gradescope=_read_gradescope(reader),
         unpack=_read_unpack(reader),
         sandbox=_read_sandbox(reader),
         source=str(path),
@@ -281,9 +297,26 @@ def _read_results(reader: _Reader) -> ResultSettings:
     for key, value in (("visibility", visibility), ("stdout_visibility", stdout_visibility)):
         if value not in VISIBILITIES:
             raise reader.error(f"results.{key}", f"must be one of {VISIBILITIES}, got {value!r}")
-    return ResultSettings(visibility, stdout_visibility,
+    return ResultSettings(reader.text(node, "results", "out_dir"), visibility, stdout_visibility,
                           reader.positive_int(node, "results", "decimals"),
                           reader.positive_int(node, "results", "message_chars"))
+
+
+def _read_gradescope(reader: _Reader) -> GradescopeSettings:
+    node = reader.section("gradescope")
+    label = "gradescope"
+    kind = reader.text(node, label, "kind")
+    if kind not in (*KINDS, "auto"):
+        raise reader.error("gradescope.kind", f"must be milestone, final or auto, got {kind!r}")
+    return GradescopeSettings(
+        out_dir=reader.text(node, label, "out_dir"),
+        kind=kind,
+        python=reader.text(node, label, "python"),
+        torch=reader.text(node, label, "torch"),
+        torch_index=reader.text(node, label, "torch_index"),
+        source=reader.string_list(node, label, "source"),
+        skip=reader.string_list(node, label, "skip"),
+    )
 
 
 MB = 1024 * 1024
@@ -323,6 +356,6 @@ def _read_sandbox(reader: _Reader) -> SandboxLimits:
         import_timeout_s=reader.number(node, label, "import_timeout_s", 0.1),
         call_timeout_s=reader.number(node, label, "call_timeout_s", 0.1),
         performance_timeout_s=reader.number(node, label, "performance_timeout_s", 0.1),
-        max_timeouts_per_group=reader.positive_int(node, label, "max_timeouts_per_group"),
+        max_failures_per_group=reader.positive_int(node, label, "max_failures_per_group"),
         max_message_bytes=int(reader.number(node, label, "max_message_mb", 1) * MB),
     )

@@ -2,9 +2,9 @@
 
 Every call names the student file (group) it exercises and goes to the
 sandboxed child. A group is unavailable when its file is missing from the
-submission, cannot be imported, or kept running out of time; its remaining
-calls then fail at once with that reason, so a hanging file does not cost
-minutes of waiting per test.
+submission, cannot be imported, or kept killing the child (time-outs,
+crashes, exits); its remaining calls then fail at once with that reason, so a
+hanging file does not cost minutes of waiting (or a child restart) per test.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class StudentCode:
         self.client = client
         self.limits = limits
         self.unavailable: dict[str, str] = {}
-        self.timeouts: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
         self.prepared: set[str] = set()
 
     def mark_missing(self, group: str, message: str) -> None:
@@ -63,10 +63,11 @@ class StudentCode:
         try:
             return self.client.call(op, group, args, timeout or self.limits.call_timeout_s)
         except ChildFailure as failure:
-            if failure.kind == "timeout":
-                self.timeouts[group] += 1
-                if self.timeouts[group] >= self.limits.max_timeouts_per_group:
-                    self.unavailable[group] = (
-                        f"not run: ner_helpers/{group}.py ran out of time "
-                        f"{self.timeouts[group]} times in earlier tests")
+            self.failures[group] += 1
+            if self.failures[group] >= self.limits.max_failures_per_group:
+                what = ("ran out of time" if failure.kind == "timeout"
+                        else "stopped the grading process")
+                self.unavailable[group] = (
+                    f"not run: ner_helpers/{group}.py {what} in {self.failures[group]} earlier "
+                    f"tests (last: {failure.student_message})")
             raise

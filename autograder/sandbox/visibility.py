@@ -70,6 +70,12 @@ def compute_visibility(masked_paths: Iterable[str], sandbox_base: Path,
             trees.add(str(tree))
     masked |= trees
     sites = site_dirs()
+    # Installed copies of the kit (a non-editable install next to a source tree)
+    # hold the reference solution too.
+    for site_dir in sites:
+        for name in ("ner_helpers", "autograder"):
+            if (Path(site_dir) / name).is_dir():
+                masked.add(_real(Path(site_dir) / name))
     exposed = {_real(sys.base_prefix), _real(sys.prefix), _real(sandbox_base), *sites}
     # A folder holding a whole source tree is never exposed (the tree would show
     # through); a site-packages folder holding the installed package is fine,

@@ -10,6 +10,7 @@ arbitrary code, and the child never sees a reference implementation.
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable
 from typing import Any
@@ -26,12 +27,18 @@ MODULE_CLASSES = {("embedding", "TokenEmbedding"), ("ffnn", "FFNN"), ("rnn", "RN
 class Context:
     """What every operation needs: the package switcher and the error describer."""
 
-    def __init__(self, roots_dir: str) -> None:
+    def __init__(self, roots_dir: str, output_bytes: int = 0) -> None:
         self.roots_dir = roots_dir
+        self.output_bytes = output_bytes
         self.packages = PackageSwitcher(roots_dir)
 
     def describe(self, exc: BaseException) -> dict[str, Any]:
-        return describe_exception(exc, self.roots_dir)
+        info = describe_exception(exc, self.roots_dir)
+        if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+            info["type"] = "OutputLimit"
+            info["message"] = (f"printed more than {self.output_bytes // 1024} KiB of output "
+                               "(the limit on stdout and stderr)")
+        return info
 
     def outcome(self, action: Callable[[], Any]) -> dict[str, Any]:
         return harness.outcome(action, self.describe)

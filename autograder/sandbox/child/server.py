@@ -33,11 +33,24 @@ def _reset(workdir: str) -> None:
         pass
 
 
+def _trim_output(limit: int) -> None:
+    """Empty stdout and stderr when they are half full, so that one call that printed a
+    lot does not make the next calls hit the output limit."""
+    for fd in (1, 2):
+        try:
+            if os.fstat(fd).st_size > limit // 2:
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+        except OSError:
+            pass
+
+
 def serve(config: dict[str, Any], protections: list[str]) -> None:
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
     max_bytes = int(config["max_message_bytes"])
     torch.set_num_threads(int(config["limits"]["threads"]))
-    context = Context(config["roots_dir"])
+    output_bytes = int(config["limits"]["output_bytes"])
+    context = Context(config["roots_dir"], output_bytes)
     audit.install(audit.PathRule(config["masked_dirs"], config["masked_files"],
                                  config["exposed"]))
     protections = [*protections, "audit hook"]
@@ -58,6 +71,7 @@ def serve(config: dict[str, Any], protections: list[str]) -> None:
             reply = {"id": ident, "ok": protocol.to_wire(result)}
         except BaseException as exc:  # noqa: BLE001 (student code may raise anything)
             reply = {"id": ident, "error": context.describe(exc)}
+        _trim_output(output_bytes)
         frame = protocol.encode_frame(reply)
         if len(frame) > max_bytes:
             frame = protocol.encode_frame({"id": ident, "error": {

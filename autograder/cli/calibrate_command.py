@@ -1,0 +1,109 @@
+"""``ner-instructor calibrate``: propose performance baselines for the corpus in use."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from autograder.grader.calibration import (
+    Proposal,
+    proposal_table,
+    propose_baseline,
+    write_baselines,
+    write_proposal,
+)
+from autograder.grader.engine import default_hidden_labels
+from autograder.grader.settings import default_settings_path, load_settings
+from ner_helpers.config import kit_config, load_config, resolve_path
+from ner_helpers.data import load_hidden_labels
+from ner_helpers.errors import KitError
+from ner_helpers.experiment import run_experiment
+from ner_helpers.predictions import load_predictions, score_predictions
+from ner_helpers.submission import experiment_dir
+
+NAME = "calibrate"
+HELP = ("Train the reference FFNN and RNN with the default configs (or read existing "
+        "experiments), score them on the hidden test labels, and propose baselines.")
+
+EPILOG = """\
+A proposed baseline is calibration.fraction of the reference model's test F1,
+rounded down to a multiple of calibration.step (grading.yaml). The proposal is
+printed and written to calibration.proposal_file; grading.yaml changes only
+with --write, which first copies it to grading.yaml.bak-N.
+
+Training the defaults on a full corpus takes a while on a CPU; --epochs and
+--max-train make a quick trial run (whose baselines are then too low).
+
+examples:
+  ner-instructor calibrate
+  ner-instructor calibrate --from-experiments --ffnn ffnn --rnn rnn
+  ner-instructor calibrate --from-experiments --write
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("--from-experiments", action="store_true",
+                        help="score existing experiments instead of training")
+    for model in ("ffnn", "rnn"):
+        parser.add_argument(f"--{model}", metavar="EXPERIMENT",
+                            help=f"with --from-experiments: the {model} experiment (name or "
+                                 f"folder; default: {model})")
+    parser.add_argument("--epochs", type=int, help="override the configs' epochs (trial runs)")
+    parser.add_argument("--max-train", type=int, metavar="N",
+                        help="train on the first N sentences only (trial runs)")
+    parser.add_argument("--hidden-labels", metavar="PATH",
+                        help="hidden test labels (default: kit.yaml paths.hidden_labels)")
+    parser.add_argument("--proposal", metavar="PATH",
+                        help="where to write the proposal (default: calibration.proposal_file)")
+    parser.add_argument("--write", action="store_true",
+                        help="also put the proposed baselines into grading.yaml (backup first)")
+    parser.add_argument("--grading-config", metavar="PATH",
+                        help="a grading.yaml to read (and, with --write, update)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _train(model: str, args: argparse.Namespace, prefix: str) -> Path:
+    config = load_config(model)
+    config["name"] = f"{prefix}{model}"
+    if args.epochs is not None:
+        config.setdefault("training", {})["epochs"] = args.epochs
+    if args.max_train is not None:
+        config.setdefault("data", {})["max_train"] = args.max_train
+    print(f"training the reference {model} ({config['name']}) ...")
+    return run_experiment(config, force=True, show_progress=not args.no_progress).folder
+
+
+def run(args: argparse.Namespace) -> int:
+    settings_path = Path(args.grading_config) if args.grading_config else default_settings_path()
+    settings = load_settings(settings_path)
+    labels = load_hidden_labels(resolve_path(args.hidden_labels) if args.hidden_labels
+                                else default_hidden_labels())
+    proposals = []
+    for model, entry in settings.models.items():
+        if args.from_experiments:
+            folder = experiment_dir(getattr(args, model, None) or model)
+        else:
+            folder = _train(model, args, settings.calibration.experiment_prefix)
+        predictions = folder / "test_predictions.json"
+        if not predictions.is_file():
+            raise KitError(f"{predictions}: not found; train the experiment (or run "
+                           f"`ner-kit predict --experiment {folder.name}`) first")
+        f1 = float(score_predictions(load_predictions(predictions), labels)["weighted_f1"])
+        proposals.append(Proposal(model, str(folder), f1, entry.baseline, propose_baseline(
+            f1, settings.calibration.fraction, settings.calibration.step)))
+    print(proposal_table(proposals))
+    print(f"(proposed = {settings.calibration.fraction:g} x reference F1, rounded down to a "
+          f"multiple of {settings.calibration.step:g})")
+    dataset = str(resolve_path(kit_config()["paths"]["dataset_dir"]))
+    proposal = write_proposal(proposals, settings, resolve_path(
+        args.proposal or settings.calibration.proposal_file), dataset)
+    print(f"proposal written: {proposal}")
+    if args.write:
+        backup = write_baselines(settings_path, {p.model: p.proposed_baseline
+                                                 for p in proposals})
+        print(f"baselines written to {settings_path} (previous version: {backup})")
+    else:
+        print("grading.yaml unchanged (pass --write to apply the proposal)")
+    return 0

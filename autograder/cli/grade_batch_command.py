@@ -1,0 +1,62 @@
+"""``ner-instructor grade-batch``: grade a folder of submissions in parallel."""
+
+from __future__ import annotations
+
+import argparse
+
+from autograder.cli.grading_options import add_grading_options, grading_settings
+from autograder.grader.batch import GRADEBOOK_FILE, grade_batch
+from ner_helpers.config import resolve_path
+
+NAME = "grade-batch"
+HELP = ("Grade every submission (zip file or sub-folder) of a folder in parallel; write "
+        "results.json and feedback.md per submission and a gradebook CSV.")
+
+EPILOG = """\
+Outputs go to OUT/<submission>/ and OUT/gradebook.csv (one row per submission:
+student ID, name, total, points per TODO, performance points and F1; a
+submission that could not be graded gets a row whose status says why). An
+existing gradebook.csv is kept as gradebook.prev-N.csv.
+
+examples:
+  ner-instructor grade-batch submissions/ --workers 2
+  ner-instructor grade-batch submissions/ --kind milestone --out grading/milestone
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("folder", help="folder holding the submissions")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="submissions graded at once (default: %(default)s)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output folder (default: results.out_dir of grading.yaml / "
+                             "FOLDER-NAME)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_grading_options(parser)
+
+
+def _keep_previous(path) -> None:
+    if not path.exists():
+        return
+    number = 1
+    while path.with_name(f"{path.stem}.prev-{number}{path.suffix}").exists():
+        number += 1
+    path.rename(path.with_name(f"{path.stem}.prev-{number}{path.suffix}"))
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = grading_settings(args)
+    folder = resolve_path(args.folder)
+    out = resolve_path(args.out or f"{settings.results.out_dir}/{folder.name}")
+    _keep_previous(out / GRADEBOOK_FILE)
+    report = grade_batch(folder, out, workers=max(1, args.workers), kind=args.kind,
+                         settings=settings, hidden_labels=args.hidden_labels,
+                         test_split=args.test_split, progress=not args.no_progress)
+    graded = sum(1 for row in report.rows if str(row.get("status", "")).startswith("graded"))
+    print(f"{len(report.rows)} submissions, {graded} graded; gradebook: {report.gradebook}")
+    for row in report.rows:
+        if not str(row.get("status", "")).startswith("graded"):
+            print(f"  {row['submission']}: {row['status']}")
+    return 0

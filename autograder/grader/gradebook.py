@@ -1,0 +1,64 @@
+"""The gradebook: one CSV row per submission of a batch.
+
+Columns: ``submission``, ``student_id``, ``name``, ``kind``, ``status``
+(``graded``, ``rejected: <reason>`` or ``error: <reason>``), ``score``,
+``max_score``, then the points of every TODO (empty when the kind does not
+grade it), then per model its performance points and F1. A submission that
+could not be graded at all still gets a row, with its status saying why.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from autograder.grader.result import GradingResult
+from autograder.grader.settings import GradingSettings
+
+
+def columns(settings: GradingSettings) -> list[str]:
+    fixed = ["submission", "student_id", "name", "kind", "status", "score", "max_score"]
+    models = [column for model in settings.models
+              for column in (f"{model}_points", f"{model}_f1")]
+    return fixed + list(settings.todos) + models
+
+
+def result_row(result: GradingResult) -> dict[str, Any]:
+    identity = result.identity or {}
+    row: dict[str, Any] = {
+        "submission": result.submission,
+        "student_id": identity.get("student_id", ""),
+        "name": identity.get("name", ""),
+        "kind": result.kind,
+        "status": f"rejected: {result.rejected}" if result.rejected else "graded",
+        "score": result.score,
+        "max_score": result.max_score,
+    }
+    for todo, (points, _) in result.todo_points().items():
+        row[todo] = points
+    for item in result.performance:
+        row[f"{item.model}_points"] = item.points
+        row[f"{item.model}_f1"] = "" if item.f1 is None else round(item.f1, 4)
+    return row
+
+
+def error_row(submission: str, message: str) -> dict[str, Any]:
+    return {"submission": submission, "status": f"error: {message}"}
+
+
+def write_gradebook(rows: Iterable[Mapping[str, Any]], path: str | Path,
+                    settings: GradingSettings) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = columns(settings)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names, extrasaction="ignore",
+                                lineterminator="\n")
+        writer.writeheader()
+        for row in sorted(rows, key=lambda r: str(r.get("submission", ""))):
+            writer.writerow({name: row.get(name, "") for name in names})
+    temporary.replace(path)
+    return path
