@@ -9,10 +9,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Tests run in parallel workers (pytest -n 2 on 2 cores): one compute thread per
+# process, also in the subprocesses they start. Several processes each spinning
+# several OpenMP threads on the same cores slow torch down a hundredfold.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 
 #: The real corpora kept beside the project (``../shared/data``), never committed.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
