@@ -235,7 +235,7 @@ def test_rebuild_is_byte_identical_and_keeps_the_earlier_release(source: Path, b
                                                                  tmp_path: Path) -> None:
     first = tree_bytes(built.out_dir)
     first_zip = built.zip_path.read_bytes()
-    again = build_release(source, built.out_dir, course_dir=tmp_path / "course",
+    again = build_release(source, built.out_dir, course_dir=built.course_dir,
                           make_zip=True, say=QUIET)
     assert again.previous == built.out_dir.with_name("student.prev")
     assert tree_bytes(again.previous) == first
@@ -247,7 +247,8 @@ def test_rebuild_is_byte_identical_and_keeps_the_earlier_release(source: Path, b
 
 
 def test_a_leak_in_the_source_rejects_the_build_and_keeps_the_earlier_release(
-        source: Path, release: Path, tmp_path: Path) -> None:
+        source: Path, built, tmp_path: Path) -> None:
+    release = built.out_dir
     earlier = tmp_path / "student"
     shutil.copytree(release, earlier)
     before = tree_bytes(earlier)
@@ -255,7 +256,7 @@ def test_a_leak_in_the_source_rejects_the_build_and_keeps_the_earlier_release(
     planted.write_text("kept for later\n### BEGIN HIDDEN TESTS\n")
     try:
         with pytest.raises(KitError) as failure:
-            build_release(source, earlier, course_dir=tmp_path / "course", say=QUIET)
+            build_release(source, earlier, course_dir=built.course_dir, say=QUIET)
     finally:
         planted.unlink()
     message = str(failure.value)
