@@ -229,10 +229,12 @@ def test_the_hidden_labels_file_is_found_by_bytes_shape_and_name(release: Path,
     hidden = hidden_labels_path(source, kit_config())
     shutil.copyfile(hidden, release / "dataset" / "extra.json")
     (release / "ner_helpers" / "test_labels.json").write_text("[]\n")
+    (release / "dataset" / "hidden_labels_2024.json").write_text("[]\n")
     found = leaks(release, source)
     assert kinds_at(found, "dataset/extra.json") == {"copy of an instructor file",
                                                      "hidden labels"}
     assert kinds_at(found, "ner_helpers/test_labels.json") == {"instructor-only name"}
+    assert kinds_at(found, "dataset/hidden_labels_2024.json") == {"instructor-only name"}
 
 
 @pytest.mark.slow

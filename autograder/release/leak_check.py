@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,9 @@ def _path_leaks(rel: str, path: Path, context: LeakContext) -> Iterator[Leak]:
             yield Leak(rel, "", "instructor-only path", f"{forbidden} must never ship")
             return
     for part in rel.split("/"):
-        if part in leak.never_ship_names:
-            yield Leak(rel, "", "instructor-only name", f"{part!r} must never ship")
+        name = next((name for name in leak.never_ship_names if fnmatchcase(part, name)), None)
+        if name is not None:
+            yield Leak(rel, "", "instructor-only name", f"{part!r} must never ship ({name})")
             return
     if path.is_symlink():
         yield Leak(rel, "", "link", "a release holds plain files only (links can point "
