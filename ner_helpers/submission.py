@@ -72,6 +72,11 @@ _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 # ---------------------------------------------------------------------------- identity
+def _looks_like_placeholder(text: str) -> bool:
+    """Whether ``text`` holds a placeholder word (``YOUR_ID``, ``first name``, ``TODO``...)."""
+    return bool(_PLACEHOLDER_WORDS.search(re.sub(r"[_.\-]+", " ", text)))
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who hands the submission in."""
@@ -86,12 +91,12 @@ class Identity:
         if not student_id:
             found.append("the student ID is empty")
         elif (not _ID_PATTERN.match(student_id) or set(student_id) == {"0"}
-              or student_id.lower() in _DUMMY_IDS or _PLACEHOLDER_WORDS.search(student_id)):
+              or student_id.lower() in _DUMMY_IDS or _looks_like_placeholder(student_id)):
             found.append(f"the student ID {student_id!r} looks like a placeholder or is not an "
                          "ID (letters, digits, '.', '_' or '-', no spaces)")
         if not name:
             found.append("the name is empty")
-        elif (_PLACEHOLDER_WORDS.search(name) or any(c in name for c in "<>{}[]")
+        elif (_looks_like_placeholder(name) or any(c in name for c in "<>{}[]")
               or name.lower() in _DUMMY_IDS or len(name) > 200 or "\n" in name):
             found.append(f"the name {name!r} looks like a placeholder")
         return found

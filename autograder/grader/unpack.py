@@ -23,6 +23,7 @@ import os
 import re
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -192,8 +193,12 @@ def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
             target = dest / target_name
             target.parent.mkdir(parents=True, exist_ok=True)
             info = by_name[name]
-            with archive.open(info) as handle:
-                _copy_capped(handle, target, name, info.file_size, budget)
+            try:
+                with archive.open(info) as handle:
+                    _copy_capped(handle, target, name, info.file_size, budget)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
+                    RuntimeError) as exc:
+                raise SubmissionRejected(f"entry {name!r} cannot be read ({exc})") from None
             result.files[target_name] = target
         _note_ignored(result, ignored)
     return result
