@@ -18,6 +18,8 @@ from nbclient import NotebookClient
 from autograder.release.markers import strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
+#: One worker runs the module, so the released copy is built once.
+pytestmark = pytest.mark.xdist_group("checks_release")
 
 
 def released_package(target: Path) -> Path:

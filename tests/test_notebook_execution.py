@@ -19,7 +19,8 @@ from test_notebook_support import ROOT, kernel_environment, make_project, regist
 from ner_helpers.checks import TODOS
 from ner_helpers.submission import save_identity
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole module, so the notebooks are executed once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("notebook_execution")]
 
 SENTENCES_PER_SPLIT = 400
 CELL_TIMEOUT = 300
