@@ -81,3 +81,24 @@ def test_calibrate_from_experiments_proposes_and_writes_on_request(
         default_settings_path().read_text()
     updated = load_settings(config)
     assert {m: updated.models[m].baseline for m in expected} == expected
+
+
+@pytest.mark.slow
+def test_calibrate_trains_the_shipped_configs(project: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A trial run (one epoch on 40 sentences) of the training path: its own tokenizer,
+    the shipped ffnn and rnn configs, experiments named calibrate-*."""
+    proposal = tmp_path / "proposal.yaml"
+    with inside(project):
+        code = instructor_main(["calibrate", "--epochs", "1", "--max-train", "40",
+                                "--no-progress", "--proposal", str(proposal)])
+    assert code == 0
+    assert "training the reference rnn (calibrate-rnn)" in capsys.readouterr().out
+    data = yaml.safe_load(proposal.read_text())
+    assert sorted(data["models"]) == ["ffnn", "rnn"]
+    experiments = project / "artefacts" / "experiments"
+    for model in ("ffnn", "rnn"):
+        assert data["models"][model]["experiment"] == str(experiments / f"calibrate-{model}")
+        config = yaml.safe_load((experiments / f"calibrate-{model}" / "config.yaml").read_text())
+        assert config["model"]["hidden_dim"] == 512  # the shipped config, not the tiny one
+    assert (project / "artefacts" / "calibration" / "tokenizer.json").exists()

@@ -15,17 +15,24 @@ from autograder.grader.calibration import (
 from autograder.grader.engine import default_hidden_labels
 from autograder.grader.settings import default_settings_path, load_settings
 from ner_helpers.config import kit_config, load_config, resolve_path
-from ner_helpers.data import load_hidden_labels
+from ner_helpers.data import build_dataset, load_hidden_labels, load_split
 from ner_helpers.errors import KitError
 from ner_helpers.experiment import run_experiment
 from ner_helpers.predictions import load_predictions, score_predictions
 from ner_helpers.submission import experiment_dir
+from ner_helpers.tokenizer import Tokenizer
 
 NAME = "calibrate"
 HELP = ("Train the reference FFNN and RNN with the default configs (or read existing "
         "experiments), score them on the hidden test labels, and propose baselines.")
 
 EPILOG = """\
+Without --from-experiments, a tokenizer is trained with kit.yaml's tokenizer
+settings on the current training split (calibration.tokenizer_file), then the
+ffnn and rnn configs are trained as they ship, as experiments named
+calibrate-ffnn and calibrate-rnn. --source first rebuilds the dataset (and the
+hidden labels) from a corpus, exactly as `ner-kit data --source` does.
+
 A proposed baseline is calibration.fraction of the reference model's test F1,
 rounded down to a multiple of calibration.step (grading.yaml). The proposal is
 printed and written to calibration.proposal_file; grading.yaml changes only
@@ -36,6 +43,7 @@ Training the defaults on a full corpus takes a while on a CPU; --epochs and
 
 examples:
   ner-instructor calibrate
+  ner-instructor calibrate --source ../shared/data/conll2003
   ner-instructor calibrate --from-experiments --ffnn ffnn --rnn rnn
   ner-instructor calibrate --from-experiments --write
 """
@@ -44,6 +52,8 @@ examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
+    parser.add_argument("--source", metavar="SOURCE",
+                        help="rebuild the dataset from this corpus first (as ner-kit data)")
     parser.add_argument("--from-experiments", action="store_true",
                         help="score existing experiments instead of training")
     for model in ("ffnn", "rnn"):
@@ -64,9 +74,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
-def _train(model: str, args: argparse.Namespace, prefix: str) -> Path:
+def _train_tokenizer(path: Path) -> Path:
+    settings = kit_config()["tokenizer"]
+    rows = load_split(resolve_path(kit_config()["paths"]["dataset_dir"]) / "train.json")
+    tokenizer = Tokenizer(lowercase=bool(settings["lowercase"]))
+    tokenizer.train(rows, min_freq=int(settings["min_freq"]),
+                    remove_frac=float(settings["remove_frac"]))
+    tokenizer.save(path)
+    print(f"reference tokenizer: {tokenizer.vocab_size:,} ids -> {path}")
+    return path
+
+
+def _train(model: str, args: argparse.Namespace, prefix: str, tokenizer: Path) -> Path:
     config = load_config(model)
     config["name"] = f"{prefix}{model}"
+    config["tokenizer_path"] = str(tokenizer)
     if args.epochs is not None:
         config.setdefault("training", {})["epochs"] = args.epochs
     if args.max_train is not None:
@@ -78,14 +100,22 @@ def _train(model: str, args: argparse.Namespace, prefix: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     settings_path = Path(args.grading_config) if args.grading_config else default_settings_path()
     settings = load_settings(settings_path)
+    if args.source:
+        if args.from_experiments:
+            raise KitError("--source rebuilds the dataset, which the experiments of "
+                           "--from-experiments were not tested on; use one or the other")
+        print(build_dataset(args.source, progress=not args.no_progress).format())
     labels = load_hidden_labels(resolve_path(args.hidden_labels) if args.hidden_labels
                                 else default_hidden_labels())
+    tokenizer = None
+    if not args.from_experiments:
+        tokenizer = _train_tokenizer(resolve_path(settings.calibration.tokenizer_file))
     proposals = []
     for model, entry in settings.models.items():
         if args.from_experiments:
             folder = experiment_dir(getattr(args, model, None) or model)
         else:
-            folder = _train(model, args, settings.calibration.experiment_prefix)
+            folder = _train(model, args, settings.calibration.experiment_prefix, tokenizer)
         predictions = folder / "test_predictions.json"
         if not predictions.is_file():
             raise KitError(f"{predictions}: not found; train the experiment (or run "

@@ -58,6 +58,7 @@ class CalibrationSettings:
     fraction: float
     step: float
     experiment_prefix: str
+    tokenizer_file: str
     proposal_file: str
 
 
@@ -284,6 +285,7 @@ def _read_calibration(reader: _Reader) -> CalibrationSettings:
         raise reader.error("calibration.step", f"must be in (0, 1), got {step}")
     return CalibrationSettings(fraction, step,
                                reader.text(node, "calibration", "experiment_prefix"),
+                               reader.text(node, "calibration", "tokenizer_file"),
                                reader.text(node, "calibration", "proposal_file"))
 
 
