@@ -71,8 +71,7 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int,
           data: str | None = None) -> None:
     _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
                             ctypes.c_char_p]
-    encode = _encode
-    _check(_libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)),
+    _check(_libc.mount(_encode(source), _encode(target), _encode(fstype), flags, _encode(data)),
            f"mount {target}")
 
 
