@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast lint bench release calibrate bundle clean-artefacts help
+.PHONY: setup demo test test-fast lint bench release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -42,6 +42,9 @@ bench: $(STAMP)  ## reference results on DATA_SRC (default ../shared/data/conll2
 
 release: $(STAMP)  ## build the student release under artefacts/release (with leak check)
 	$(BIN)/ner-instructor release
+
+leak-check: $(STAMP)  ## leak-check the built student release
+	$(BIN)/ner-instructor leak-check
 
 calibrate: $(STAMP)  ## train reference models and propose score baselines
 	$(BIN)/ner-instructor calibrate $(if $(DATA_SRC),--source $(DATA_SRC),)
