@@ -25,10 +25,9 @@ def check_pad_labels(expect: Expect, labels: torch.Tensor, mask: torch.Tensor) -
     """Every position where ``mask`` is 1 must have the pad tag id in ``labels``."""
     at_pads = labels[mask == 1]
     wrong = at_pads[at_pads != PAD]
-    if wrong.numel():
-        expect.fail(f"labels at pad positions should be {PAD} (the pad tag id), "
-                    f"found {int(wrong[0])}")
-    expect.passed += 1
+    found = int(wrong[0]) if wrong.numel() else PAD
+    expect.true(wrong.numel() == 0,
+                f"labels at pad positions should be {PAD} (the pad tag id), found {found}")
 
 
 def check_collate(expect: Expect) -> None:
