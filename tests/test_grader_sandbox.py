@@ -214,3 +214,31 @@ def test_student_errors_name_the_place(tmp_path: Path, secret: Path) -> None:
         assert "ModuleNotFoundError" in caught.value.student_message
     finally:
         client.close()
+
+
+def test_messages_do_not_depend_on_the_sandbox_folder() -> None:
+    from autograder.sandbox.child.packages import clean_text
+
+    roots = "/tmp/ner-sandbox-abc123/roots"
+    text = (f"cannot open {roots}/collator/ner_helpers/x.json or "
+            f"/tmp/ner-sandbox-abc123/data/tokenizer.json at 0x7f3a2b1c")
+    assert clean_text(text, roots) == ("cannot open ner_helpers/x.json or "
+                                       "<sandbox>/data/tokenizer.json at 0x...")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the user change happens only as root")
+def test_without_namespaces_the_user_change_needs_a_readable_python(tmp_path: Path,
+                                                                   secret: Path) -> None:
+    """As root without namespaces the child drops to nobody only when nobody can read the
+    Python installation (else it could not import its own modules)."""
+    import sys
+
+    from autograder.sandbox.child.confine import _open_to_others
+
+    client, student = start(tmp_path, secret, namespaces=False)
+    try:
+        assert_alive(student)
+        readable = _open_to_others(sys.base_prefix) and _open_to_others(sys.prefix)
+        assert ("user nobody" in client.protections) == readable
+    finally:
+        client.close()

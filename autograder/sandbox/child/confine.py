@@ -161,6 +161,23 @@ def _relay_child(pid: int, close_fds: list[int]) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
+def _open_to_others(path: str) -> bool:
+    """Whether users other than the owner can reach ``path`` (every folder on the way
+    searchable by others)."""
+    current = os.path.realpath(path)
+    while True:
+        try:
+            mode = os.stat(current).st_mode
+        except OSError:
+            return False
+        if not mode & 0o001:
+            return False
+        parent = os.path.dirname(current)
+        if parent == current:
+            return True
+        current = parent
+
+
 def _user_ids(name: str) -> tuple[int, int]:
     import pwd
 
@@ -217,6 +234,10 @@ def apply(config: dict[str, Any]) -> list[str]:
             ids = _user_ids(drop_to)
         except KeyError:
             ids = None
+    needed = [sys.base_prefix, sys.prefix, *config["site_dirs"], config["workdir"]]
+    if ids is not None and "masked paths" not in protections and not all(
+            _open_to_others(path) for path in needed):
+        ids = None  # the unprivileged user could not even load Python's own modules
     set_limits(config["limits"], with_processes=ids is not None)
     protections.append("resource limits")
     if ids is not None:

@@ -48,8 +48,14 @@ class PackageSwitcher:
         return importlib.import_module(f"{PACKAGE}.{name}")
 
 
-def clean_text(text: str, limit: int = MESSAGE_CHARS) -> str:
-    """Drop memory addresses (they differ between runs) and cut long messages."""
+def clean_text(text: str, roots_dir: str | None = None, limit: int = MESSAGE_CHARS) -> str:
+    """Drop what differs between runs (memory addresses, the sandbox's temporary folder:
+    a file of a package root reads ``ner_helpers/x.py``, anything else in the sandbox
+    ``<sandbox>/...``) and cut long messages."""
+    if roots_dir:
+        roots = roots_dir.rstrip("/")
+        text = re.sub(re.escape(roots) + r"/[^/\s]+/", "", text)
+        text = text.replace(os.path.dirname(roots), "<sandbox>")
     text = ADDRESS.sub("0x...", text)
     return text if len(text) <= limit else text[:limit] + " ..."
 
@@ -75,4 +81,5 @@ def describe_exception(exc: BaseException, roots_dir: str) -> dict[str, Any]:
     if isinstance(exc, SyntaxError) and str(exc.filename or "").startswith(prefix):
         relative = str(exc.filename)[len(prefix):].split("/", 1)[-1]
         where = f"{relative}, line {exc.lineno}"
-    return {"type": type(exc).__name__, "message": clean_text(message), "where": where}
+    return {"type": type(exc).__name__, "message": clean_text(message, roots_dir),
+            "where": where}
