@@ -102,3 +102,15 @@ def test_calibrate_trains_the_shipped_configs(project: Path, tmp_path: Path,
         config = yaml.safe_load((experiments / f"calibrate-{model}" / "config.yaml").read_text())
         assert config["model"]["hidden_dim"] == 512  # the shipped config, not the tiny one
     assert (project / "artefacts" / "calibration" / "tokenizer.json").exists()
+
+
+def test_gradebook_cells_never_become_formulas(tmp_path: Path) -> None:
+    import csv
+
+    from autograder.grader.gradebook import write_gradebook
+
+    path = write_gradebook([{"submission": "a", "name": "=HYPERLINK(\"x\")", "score": -1.5,
+                             "student_id": "@evil"}], tmp_path / "g.csv", load_settings())
+    row = next(csv.DictReader(path.open()))
+    assert row["name"] == "'=HYPERLINK(\"x\")" and row["student_id"] == "'@evil"
+    assert row["score"] == "-1.5"

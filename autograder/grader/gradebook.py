@@ -5,6 +5,8 @@ Columns: ``submission``, ``student_id``, ``name``, ``kind``, ``status``
 ``max_score``, then the points of every TODO (empty when the kind does not
 grade it), then per model its performance points and F1. A submission that
 could not be graded at all still gets a row, with its status saying why.
+Text that a spreadsheet would read as a formula is written with a leading
+apostrophe.
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ from typing import Any
 
 from autograder.grader.result import GradingResult
 from autograder.grader.settings import GradingSettings
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe
+    (names and IDs come from the submissions)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def columns(settings: GradingSettings) -> list[str]:
@@ -59,6 +71,6 @@ def write_gradebook(rows: Iterable[Mapping[str, Any]], path: str | Path,
                                 lineterminator="\n")
         writer.writeheader()
         for row in sorted(rows, key=lambda r: str(r.get("submission", ""))):
-            writer.writerow({name: row.get(name, "") for name in names})
+            writer.writerow({name: safe_cell(row.get(name, "")) for name in names})
     temporary.replace(path)
     return path
