@@ -22,8 +22,14 @@ class ModelConfig:
     num_layers: int = 2
     output_dim: int = NUM_NER_TAGS
     padding_idx: int = 0
+    unk_idx: int = 1
     nonlinearity: str = "tanh"   # RNN only
     bias: bool = True            # RNN only
+    #: Training only: the probability of replacing a token by the unknown id, so the
+    #: model learns to tag words it has never seen from their context.
+    word_dropout: float = 0.0
+    #: Training only: dropout on the embeddings.
+    embedding_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
@@ -32,6 +38,10 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise KitError(f"model config: {name} must be a positive integer, got {value!r}")
+        for name in ("word_dropout", "embedding_dropout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+                raise KitError(f"model config: {name} must be in [0, 1), got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from ner_helpers.constants import NER_DECODING_MAP
 from ner_helpers.embedding import TokenEmbedding
@@ -25,6 +26,10 @@ class NERPredictor(Module):
     """``embedding`` (a :class:`TokenEmbedding`) then ``model`` (FFNN or RNN).
 
     ``forward(input_ids LongTensor[B, L]) -> logits FloatTensor[B, L, O]``.
+
+    In training mode only, two regularisers from the config apply: word dropout
+    (tokens replaced by the unknown id with probability ``word_dropout``) and
+    dropout on the embeddings. In evaluation mode the model is deterministic.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -39,10 +44,19 @@ class NERPredictor(Module):
             self.model = RNN(config.embedding_dim, config.hidden_dim, config.output_dim,
                              config.num_layers, bias=config.bias,
                              nonlinearity=config.nonlinearity)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.init_weights()
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        return self.model(self.embedding(input_ids))
+        if self.training and self.config.word_dropout > 0:
+            input_ids = self.drop_words(input_ids)
+        return self.model(self.embedding_dropout(self.embedding(input_ids)))
+
+    def drop_words(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Replace non-pad tokens LongTensor[B, L] by the unknown id at random."""
+        dropped = torch.rand(input_ids.shape, device=input_ids.device) < self.config.word_dropout
+        dropped &= input_ids != self.config.padding_idx
+        return input_ids.masked_fill(dropped, self.config.unk_idx)
 
     def hidden_layer_names(self) -> list[str]:
         """Names of the per-layer activation modules, for :meth:`record_activations`."""

@@ -153,3 +153,21 @@ def test_model_config_checks_its_values():
         ModelConfig("cnn", vocab_size=5)
     with pytest.raises(KitError, match="hidden_dim"):
         ModelConfig("ffnn", vocab_size=5, hidden_dim=0)
+
+
+def test_word_dropout_only_in_training_and_never_on_padding():
+    torch.manual_seed(6)
+    config = ModelConfig("ffnn", vocab_size=50, embedding_dim=4, hidden_dim=4,
+                         word_dropout=0.3, embedding_dropout=0.2)
+    predictor = NERPredictor(config)
+    ids = torch.randint(2, 50, (64, 20))
+    ids[:, 15:] = 0  # padding
+    dropped = predictor.drop_words(ids)
+    replaced = dropped != ids
+    assert torch.all(dropped[replaced] == config.unk_idx)
+    assert not replaced[:, 15:].any()
+    assert 0.25 < replaced[:, :15].float().mean() < 0.35
+    predictor.eval()
+    assert torch.equal(predictor(ids), predictor(ids))
+    with pytest.raises(KitError, match="word_dropout"):
+        ModelConfig("ffnn", vocab_size=5, word_dropout=1.0)
