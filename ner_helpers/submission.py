@@ -9,6 +9,9 @@ A submission zip holds (paths inside the zip)::
     models/<model>/config.json       final only, for ffnn and rnn: the model config,
     models/<model>/weights.pt        its weights (a plain state dict)
     models/<model>/test_predictions.json   and its tags for the test split
+    notebooks/assignment.ipynb       your notebook with the written answers, as last saved
+                                     (``submission.notebook`` in kit.yaml; a warning when
+                                     it is missing or its answers are still empty)
 
 Before writing anything the pieces are checked (files present and valid
 Python; for the final: the tokenizer loads, each model loads with its config
@@ -54,6 +57,9 @@ MODEL_CONFIG_FILE = "config.json"
 MODEL_WEIGHTS_FILE = "weights.pt"
 MODEL_PREDICTIONS_FILE = "test_predictions.json"
 MODEL_FILES = (MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, MODEL_PREDICTIONS_FILE)
+NOTEBOOKS_FOLDER = "notebooks"
+#: What nbgrader leaves in a written-answer cell of the student notebook.
+ANSWER_STUB = "YOUR ANSWER HERE"
 LATEST_SUFFIX = "latest"
 
 #: Every zip entry gets this date and these permissions, so zips are reproducible.
@@ -159,10 +165,14 @@ class SubmissionReport:
     entries: tuple[str, ...]
     size_bytes: int
     warnings: tuple[str, ...]
+    notebook: Path | None = None
 
     def summary(self) -> str:
         lines = [f"{self.kind} submission written: {self.path} ({self.size_bytes:,} bytes, "
                  f"{len(self.entries)} files)", f"copy: {self.latest}"]
+        if self.notebook is not None:
+            lines.append(f"notebook: {self.notebook} as last saved (save it before building "
+                         "the zip, so that your latest answers are in it)")
         lines += [f"warning: {warning}" for warning in self.warnings]
         lines.append("Upload " + self.path.name + " (or the copy) as your submission.")
         return "\n".join(lines)
@@ -185,7 +195,8 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
                     package_dir: str | Path | None = None,
                     tokenizer_path: str | Path | None = None,
                     experiments: Mapping[str, str | Path] | None = None,
-                    dataset_dir: str | Path | None = None) -> SubmissionPlan:
+                    dataset_dir: str | Path | None = None,
+                    notebook_path: str | Path | None = None) -> SubmissionPlan:
     """Collect and check everything a submission of ``kind`` needs (nothing is written).
 
     Args:
@@ -196,6 +207,9 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
         experiments: experiment name or folder per model, e.g. ``{"rnn": "rnn-small"}``
             (default: the experiment named like the model).
         dataset_dir: the folder with ``test.json`` (default: ``paths.dataset_dir``).
+        notebook_path: your assignment notebook (default: ``submission.notebook``; none
+            when that setting is empty). It goes into the zip as
+            ``notebooks/<its name>`` for the written answers, graded by hand.
     """
     if kind not in KINDS:
         raise KitError(f"unknown submission kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -215,6 +229,7 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
     files = settings["milestone_files"] if kind == "milestone" else settings["final_files"]
     for name in files:
         _add_package_file(plan, package / name, name)
+    _add_notebook(plan, notebook_path, settings.get("notebook"))
 
     if kind == "final":
         from ner_helpers.tokenizer import Tokenizer
@@ -265,6 +280,70 @@ def _add_package_file(plan: SubmissionPlan, path: Path, name: str) -> None:
     if stubs:
         plan.warnings.append(f"{name}: {', '.join(stubs)} not implemented yet")
     plan.entries[f"{PACKAGE_FOLDER}/{name}"] = data
+
+
+def notebook_entry(path: str | Path) -> str:
+    """The zip path of a notebook: ``notebooks/<its file name>``."""
+    return f"{NOTEBOOKS_FOLDER}/{Path(path).name}"
+
+
+def default_notebook_path() -> Path | None:
+    """The notebook that goes into submissions (``submission.notebook`` in kit.yaml), or
+    ``None`` when that setting is empty or absent."""
+    configured = kit_config()["submission"].get("notebook")
+    return resolve_path(configured) if configured else None
+
+
+def empty_answers(notebook: Mapping[str, Any]) -> tuple[int, int]:
+    """(written-answer cells still holding nbgrader's stub, all written-answer cells).
+
+    Written-answer cells are the markdown cells nbgrader marks as solutions.
+    """
+    answers = [cell for cell in notebook.get("cells", [])
+               if isinstance(cell, dict) and cell.get("cell_type") == "markdown"
+               and (cell.get("metadata") or {}).get("nbgrader", {}).get("solution")]
+    empty = 0
+    for cell in answers:
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        empty += text.strip() in ("", ANSWER_STUB)
+    return empty, len(answers)
+
+
+def _add_notebook(plan: SubmissionPlan, given: str | Path | None,
+                  configured: str | None) -> None:
+    if given is None and not configured:
+        return
+    path = resolve_path(given) if given is not None else resolve_path(str(configured))
+    if not path.is_file():
+        message = (f"{path}: notebook not found, so the zip holds no notebook and your written "
+                   "answers are not in it")
+        if given is not None:
+            plan.problems.append(message)
+        else:
+            plan.warnings.append(f"{message} (save the notebook there, or hand it in as your "
+                                 "course says)")
+        return
+    data = path.read_bytes()
+    try:
+        notebook = json.loads(data.decode("utf-8"))
+        if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+            raise ValueError("no list of cells")
+    except (UnicodeDecodeError, ValueError) as exc:
+        plan.problems.append(f"{path}: not a readable notebook ({exc}); open it in Jupyter and "
+                             "save it again")
+        return
+    empty, total = empty_answers(notebook)
+    if total and empty == total:
+        plan.warnings.append(
+            f"{path}: none of the {total} written answers is filled in yet. The zip holds the "
+            "notebook as saved on disk: save it first. In Colab the notebook you edit is not "
+            "this file: download it (File > Download > Download .ipynb) and save it here, "
+            "or hand it in as your course says")
+    elif empty:
+        plan.warnings.append(f"{path}: {empty} of the {total} written answers are still empty "
+                           "(fine for optional questions you skipped)")
+    plan.entries[notebook_entry(path)] = data
 
 
 def _test_indices(plan: SubmissionPlan, dataset_dir: str | Path | None,
@@ -404,5 +483,10 @@ def build_submission(kind: str, *, student_id: str | None = None, name: str | No
     temporary = latest.with_name(latest.name + ".tmp")
     shutil.copyfile(path, temporary)
     temporary.replace(latest)
+    notebooks = [name for name in plan.entries if name.startswith(NOTEBOOKS_FOLDER + "/")]
+    notebook = None
+    if notebooks:
+        given = options.get("notebook_path")
+        notebook = resolve_path(given) if given is not None else default_notebook_path()
     return SubmissionReport(kind, path, latest, tuple(sorted(plan.entries)),
-                            path.stat().st_size, tuple(plan.warnings))
+                            path.stat().st_size, tuple(plan.warnings), notebook)

@@ -259,3 +259,81 @@ def shutil_tree(source: Path, target: Path) -> None:
     import shutil
 
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+# ---------------------------------------------------------------------------- the notebook
+def answer_cell(number: int, text: str) -> dict:
+    return {"cell_type": "markdown", "id": f"answer-{number}", "source": text,
+            "metadata": {"nbgrader": {"solution": True, "grade": True, "points": 2,
+                                      "grade_id": f"answer-{number}", "locked": False}}}
+
+
+def small_notebook(*answers: str) -> str:
+    cells = [{"cell_type": "markdown", "id": "intro", "metadata": {}, "source": "# Homework"},
+             *(answer_cell(n, text) for n, text in enumerate(answers))]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_the_notebook_travels_with_both_zips_and_the_grader_ignores_it(
+        identified: Path, tmp_path: Path) -> None:
+    """kit.yaml's submission.notebook goes into the milestone and the final zip as
+    notebooks/assignment.ipynb (for manual grading); the grader skips it without a note."""
+    from autograder.grader.settings import load_settings
+    from autograder.grader.unpack import unpack_submission
+
+    notebook = identified / "notebooks" / "assignment.ipynb"
+    notebook.parent.mkdir(exist_ok=True)
+    notebook.write_bytes((REPO / "notebooks" / "assignment.ipynb").read_bytes())
+    try:
+        with inside(identified):
+            reports = [build_submission(kind, out_dir=tmp_path / kind)
+                       for kind in ("milestone", "final")]
+    finally:
+        notebook.unlink()
+    for report in reports:
+        assert "notebooks/assignment.ipynb" in report.entries
+        assert not [w for w in report.warnings if "notebook" in w or "answers" in w]
+        assert f"notebook: {notebook} as last saved" in report.summary()
+        with zipfile.ZipFile(report.path) as archive:
+            data = archive.read("notebooks/assignment.ipynb")
+            manifest = json.loads(archive.read("submission.json"))
+        assert data == (REPO / "notebooks" / "assignment.ipynb").read_bytes()
+        assert manifest["files"]["notebooks/assignment.ipynb"] == hashlib.sha256(
+            data).hexdigest()
+        unpacked = unpack_submission(report.path, tmp_path / f"unpacked-{report.kind}",
+                                     load_settings().unpack)
+        assert unpacked.notes == [], "the grader skips the notebook without a note"
+        assert not any(name.startswith("notebooks/") for name in unpacked.files)
+
+
+def test_a_missing_notebook_is_a_warning_unless_named(identified: Path, tmp_path: Path) -> None:
+    with inside(identified):
+        report = build_submission("milestone", out_dir=tmp_path)
+        assert not any(name.startswith("notebooks/") for name in report.entries)
+        assert any("assignment.ipynb: notebook not found" in w and "hand it in as your course "
+                   "says" in w for w in report.warnings), report.warnings
+        assert "notebook:" not in report.summary()
+        plan = plan_submission("milestone", notebook_path=tmp_path / "elsewhere.ipynb")
+    assert any("elsewhere.ipynb: notebook not found" in p for p in plan.problems)
+
+
+def test_empty_answers_and_broken_notebooks(identified: Path, tmp_path: Path) -> None:
+    path = tmp_path / "answers.ipynb"
+    path.write_text(small_notebook("YOUR ANSWER HERE", "YOUR ANSWER HERE"))
+    with inside(identified):
+        plan = plan_submission("milestone", notebook_path=path)
+        assert not plan.problems
+        assert plan.entries["notebooks/answers.ipynb"] == path.read_bytes()
+        assert any("none of the 2 written answers is filled in yet" in w and "Colab" in w
+                   for w in plan.warnings), plan.warnings
+
+        path.write_text(small_notebook("Padding to the longest sentence wastes less.",
+                                       "YOUR ANSWER HERE"))
+        plan = plan_submission("milestone", notebook_path=path)
+        assert any("1 of the 2 written answers are still empty" in w for w in plan.warnings)
+
+        path.write_text('{"cells": [')
+        plan = plan_submission("milestone", notebook_path=path)
+    assert any("answers.ipynb: not a readable notebook" in p and "save it again" in p
+               for p in plan.problems), plan.problems
+    assert "notebooks/answers.ipynb" not in plan.entries

@@ -1,8 +1,9 @@
 """Unpacking a submission (a zip file or a folder) safely.
 
 Only the files a submission may hold are kept (see :func:`expected_files`);
-anything else is ignored with a note. The whole submission is rejected, with
-a message naming the entry, for:
+anything else is ignored with a note, except the notebook with the written
+answers (graded by hand, not by this grader), which is skipped silently. The
+whole submission is rejected, with a message naming the entry, for:
 
 - a path that is absolute, holds ``..`` or a NUL byte (it would land outside
   the submission folder), or appears twice;
@@ -37,6 +38,7 @@ from ner_helpers.submission import (
     MODELS_FOLDER,
     PACKAGE_FOLDER,
     TOKENIZER_FILE,
+    notebook_entry,
 )
 
 SILENTLY_IGNORED = re.compile(r"(^|/)(__MACOSX|\.DS_Store|__pycache__|\.ipynb_checkpoints)(/|$)")
@@ -68,6 +70,13 @@ def expected_files() -> set[str]:
     names |= {f"{MODELS_FOLDER}/{model}/{name}" for model in settings["models"]
               for name in MODEL_FILES}
     return names
+
+
+def ungraded_files() -> set[str]:
+    """Paths a submission holds for people, not for this grader: the notebook
+    (``submission.notebook`` in kit.yaml), whose written answers are graded by hand."""
+    notebook = kit_config()["submission"].get("notebook")
+    return {notebook_entry(notebook)} if notebook else set()
 
 
 def _normalise(name: str) -> str:
@@ -184,10 +193,11 @@ def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
         if wrapper:
             result.notes.append(f"read the files inside the folder {wrapper!r} of the zip")
         ignored = []
+        ungraded = ungraded_files()
         for name in sorted(by_name):
             target_name = mapping[name]
             if target_name not in expected:
-                if not SILENTLY_IGNORED.search(name):
+                if not SILENTLY_IGNORED.search(name) and target_name not in ungraded:
                     ignored.append(name)
                 continue
             target = dest / target_name
@@ -239,10 +249,11 @@ def unpack_folder(source: Path, dest: Path, limits: UnpackLimits,
     if wrapper:
         result.notes.append(f"read the files inside the folder {wrapper!r}")
     ignored = []
+    ungraded = ungraded_files()
     for name in sorted(names):
         target_name = mapping[name]
         if target_name not in expected:
-            if not SILENTLY_IGNORED.search(name):
+            if not SILENTLY_IGNORED.search(name) and target_name not in ungraded:
                 ignored.append(name)
             continue
         target = dest / target_name
