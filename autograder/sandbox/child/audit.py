@@ -7,6 +7,8 @@ runs. It refuses:
   ``socket.getaddrinfo``, ``socket.gethostbyname``;
 - new processes: ``subprocess.Popen``, ``os.system``, ``os.exec*``,
   ``os.posix_spawn``, ``os.spawn``, ``os.fork``, ``os.forkpty``;
+- signals to processes: ``os.kill``, ``os.killpg``, ``signal.pthread_kill`` (without
+  a PID namespace the child's parent is the grader itself);
 - opening a path under a masked folder (unless it lies under an exposed one)
   or a masked file.
 
@@ -26,7 +28,7 @@ REFUSED_EVENTS = frozenset({
     "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
     "socket.gethostbyname", "socket.gethostbyaddr",
     "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-    "os.forkpty", "pty.spawn",
+    "os.forkpty", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
 })
 
 

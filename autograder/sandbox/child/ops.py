@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,10 @@ import torch
 
 from . import harness
 from .packages import PackageSwitcher, describe_exception
+
+#: What a student whose weights.pt holds more than tensors should do instead.
+WEIGHTS_HINT = ("save the model's state_dict() (tensors only) with torch.save, as "
+                "NERPredictor.save does")
 
 #: The classes a ``module`` call may build: (module of ner_helpers, class name).
 MODULE_CLASSES = {("embedding", "TokenEmbedding"), ("ffnn", "FFNN"), ("rnn", "RNN")}
@@ -98,6 +103,21 @@ def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     return harness.run_trainer_epoch(trainer_class, spec, ctx.describe)
 
 
+def load_weights(path: str) -> Any:
+    """``torch.load(path, weights_only=True)``; a file with pickled objects other than
+    tensors gets a short message naming what was refused (torch's own is long, styled
+    for a terminal, and suggests ``weights_only=False``)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = [line.strip() for line in str(exc).splitlines()]
+        reason = next((line for line in lines if line.startswith("WeightsUnpickler error:")), "")
+        reason = reason.removeprefix("WeightsUnpickler error:").strip().split(". ")[0]
+        raise ValueError("weights.pt holds more than tensors, so torch.load(weights_only=True) "
+                         f"refused it{f' ({reason})' if reason else ''}; {WEIGHTS_HINT}") \
+            from None
+
+
 def op_tag(ctx: Context, model_dir: str, tokenizer_path: str, sentences: list[list[str]],
            batch_size: int) -> dict[str, Any]:
     """Rebuild a submitted model with the student's package and tag ``sentences``.
@@ -112,7 +132,7 @@ def op_tag(ctx: Context, model_dir: str, tokenizer_path: str, sentences: list[li
     tokenizer_class = packages.module("tokenizer").Tokenizer
     with open(f"{model_dir}/config.json", encoding="utf-8") as handle:
         config = model_config.from_dict(json.load(handle))
-    state = torch.load(f"{model_dir}/weights.pt", map_location="cpu", weights_only=True)
+    state = load_weights(f"{model_dir}/weights.pt")
     if not isinstance(state, dict):
         raise TypeError(f"weights.pt holds a {type(state).__name__}, not a state dict")
     predictor = predictor_class(config)

@@ -19,6 +19,8 @@ from typing import Any
 
 PACKAGE = "ner_helpers"
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
+#: Terminal styling (colours, bold) that some libraries put into their messages.
+TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MESSAGE_CHARS = 1000
 
 
@@ -51,12 +53,12 @@ class PackageSwitcher:
 def clean_text(text: str, roots_dir: str | None = None, limit: int = MESSAGE_CHARS) -> str:
     """Drop what differs between runs (memory addresses, the sandbox's temporary folder:
     a file of a package root reads ``ner_helpers/x.py``, anything else in the sandbox
-    ``<sandbox>/...``) and cut long messages."""
+    ``<sandbox>/...``) and terminal styling codes, and cut long messages."""
     if roots_dir:
         roots = roots_dir.rstrip("/")
         text = re.sub(re.escape(roots) + r"/[^/\s]+/", "", text)
         text = text.replace(os.path.dirname(roots), "<sandbox>")
-    text = ADDRESS.sub("0x...", text)
+    text = ADDRESS.sub("0x...", TERMINAL_CODES.sub("", text))
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
