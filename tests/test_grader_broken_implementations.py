@@ -23,7 +23,7 @@ what happens and the proposed fix); its test is an expected failure
 it is fixed. ``tests/correct_alternatives/`` uses the same format for correct
 implementations that must keep full marks (tests/test_grader_alternatives.py).
 
-The batch of 50 submissions takes about 2 minutes on two cores (2 to 3 s each,
+The batch of about 50 submissions takes about 2 minutes on two cores (2 to 3 s each,
 most of it starting the sandboxed child), hence the slow mark on the grading
 tests; the catalogue checks are fast.
 
