@@ -19,13 +19,16 @@ and short sandbox time limits. The tests then check that:
 A second, small batch grades the case that signals its parent with the
 namespaces and the user change turned off (how the grader runs without root).
 
-About 60 to 90 s on two cores (the batch, plus the project and two single
-gradings).
+About 110 s on two busy cores: the batch of 24 submissions takes about 75 s,
+plus the project, two single gradings and the small second batch. The batch
+runs once per session, also when xdist spreads this module over two workers
+(the second waits for the first one's record).
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -186,6 +189,20 @@ class Batch:
     connections: list[str] = field(default_factory=list)
     marker: Path | None = None
 
+    def to_json(self) -> str:
+        return json.dumps({"project": str(self.project), "out": str(self.out), "rows": self.rows,
+                           "seconds": self.seconds,
+                           "alone": {name: str(path) for name, path in self.alone.items()},
+                           "protections": self.protections, "connections": self.connections,
+                           "marker": str(self.marker)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Batch:
+        data = json.loads(text)
+        return cls(Path(data["project"]), Path(data["out"]), data["rows"], data["seconds"],
+                   {name: Path(path) for name, path in data["alone"].items()},
+                   data["protections"], data["connections"], Path(data["marker"]))
+
 
 def read_rows(gradebook: Path) -> dict[str, dict[str, str]]:
     with open(gradebook, newline="", encoding="utf-8") as handle:
@@ -219,7 +236,21 @@ def bases(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 @pytest.fixture(scope="module")
 def batch(project: Path, bases: dict[str, Path],
           tmp_path_factory: pytest.TempPathFactory) -> Batch:
-    work = tmp_path_factory.mktemp("hostile")
+    """The batch, graded once per test session: when the module's tests are spread over
+    several xdist workers, the first one grades and the others wait and read its record."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    record = shared / "hostile-batch.json"
+    with open(shared / "hostile-batch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.is_file():
+            return Batch.from_json(record.read_text(encoding="utf-8"))
+        graded = grade_hostile_batch(project, bases, tmp_path_factory.mktemp("hostile"))
+        record.write_text(graded.to_json(), encoding="utf-8")
+    return graded
+
+
+def grade_hostile_batch(project: Path, bases: dict[str, Path], work: Path) -> Batch:
     settings = short_settings()
     alone: dict[str, Path] = {}
     protections: list[str] = []
