@@ -64,9 +64,8 @@ LIMITS = {"call_timeout_s": 5, "import_timeout_s": 5, "performance_timeout_s": 1
 BATCH_LIMIT_S = 240
 PAYLOAD_WORDS = "hostile pickle payload ran"
 ESCAPE_NAME = "hostile-escape.txt"
-TODO_COLUMNS = ["TODO-1.1-1", "TODO-1.2-1", "TODO-2-1", "TODO-2-2", "TODO-3-1", "TODO-3-2",
-                "TODO-4-1", "TODO-4-2", "TODO-5-1", "TODO-5-2"]
-MODELS = ("ffnn", "rnn")
+TODO_COLUMNS = list(load_settings().todos)
+MODELS = tuple(load_settings().models)
 
 
 def load_case(name: str) -> dict[str, Any]:
@@ -390,10 +389,12 @@ def test_a_grader_without_namespaces_survives_a_signal_to_its_parent(
                          hidden_labels=hidden_labels(project),
                          test_split=project / "dataset" / "test.json", progress=False)
     rows = read_rows(report.gradebook)
+    full = settings.max_score("milestone")
     assert rows["good-milestone"]["status"] == "graded"
-    assert float(rows["good-milestone"]["score"]) == 40
+    assert float(rows["good-milestone"]["score"]) == full
     assert rows["kill_the_grader"]["status"] == "graded"
-    assert float(rows["kill_the_grader"]["score"]) == 31
+    assert float(rows["kill_the_grader"]["score"]) == \
+        full - settings.todos["TODO-1.1-1"].max_points
     feedback = (report.out_dir / "kill_the_grader" / "feedback.md").read_text()
     assert "PermissionError: not allowed while grading: os.kill" in feedback
     assert os.getpid() > 0  # this process is still here
