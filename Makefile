@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast lint bench release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast lint bench bench-grading release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -39,6 +39,9 @@ lint: $(STAMP)  ## ruff
 
 bench: $(STAMP)  ## reference results on DATA_SRC (default ../shared/data/conll2003)
 	$(BIN)/python benchmarks/reference_results.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+
+bench-grading: $(STAMP)  ## time and peak memory of grading one final submission (DATA_SRC)
+	$(BIN)/python benchmarks/grading_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 release: $(STAMP)  ## build the student release under artefacts/release (with leak check)
 	$(BIN)/ner-instructor release
