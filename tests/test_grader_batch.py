@@ -1,11 +1,14 @@
 """Grading a folder of submissions with two workers: per-submission outputs and a
-gradebook with one row per submission, also for ones the grader rejects
-(about 30 s: two worker processes, each starting its own sandboxes)."""
+gradebook with one row per submission, also for ones the grader rejects, and
+also when one submission kills its grading worker (about 30 s per batch: two
+worker processes, each starting its own sandboxes)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,10 +21,15 @@ from test_grader_fixtures import (
 )
 
 from autograder.cli.main import main as instructor_main
+from autograder.grader import batch
+from autograder.grader.batch import death_message, grade_batch
 from autograder.grader.gradebook import columns
 from autograder.grader.settings import load_settings
 
 pytestmark = pytest.mark.slow
+
+#: The submission whose grading kills its worker process.
+KILLER = "a-killer"
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +72,52 @@ def test_grade_batch_with_two_workers(project: Path, tmp_path: Path,
         results = json.loads((out / name / "results.json").read_text())
         assert results["score"] == float(rows[name]["score"])
         assert (out / name / "feedback.md").exists()
+
+
+def grade_one_or_die(*job: object) -> dict:
+    """The batch's worker, except that grading ``KILLER`` kills the worker process with
+    SIGKILL, as the kernel's out-of-memory killer does (runs in the spawned workers,
+    which import this module)."""
+    if job[1] == KILLER:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return batch.grade_one(*job)
+
+
+def test_a_worker_killed_by_one_submission_costs_only_that_submission(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The killer comes first, so its death breaks the pool while the others are still
+    running or waiting; they are graded again alone and get their normal rows."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    good = reference_submission(project, "milestone", tmp_path / "built")
+    (folder / f"{KILLER}.zip").write_bytes(good.read_bytes())
+    (folder / "ada.zip").write_bytes(good.read_bytes())
+    variant_submission(good, folder / "bob.zip",
+                       {"ner_helpers/trainer.py": stubbed("trainer.py")})
+    (folder / "carol.zip").write_bytes(b"not a zip at all")
+    monkeypatch.setattr(batch, "grade_one", grade_one_or_die)
+    out = tmp_path / "graded"
+    report = grade_batch(folder, out, workers=2, kind="milestone",
+                         hidden_labels=hidden_labels(project), progress=False)
+
+    rows = {row["submission"]: row for row in report.rows}
+    assert [row["submission"] for row in report.rows] == [KILLER, "ada", "bob", "carol"]
+    assert rows[KILLER]["status"] == f"error: {death_message(-signal.SIGKILL)}"
+    assert "killed (SIGKILL)" in rows[KILLER]["status"]
+    assert rows["ada"]["status"] == "graded" and rows["ada"]["score"] == 40
+    assert rows["bob"]["status"] == "graded" and rows["bob"]["score"] == 25
+    assert rows["carol"]["status"].startswith("rejected: carol.zip is not a readable zip")
+    with open(report.gradebook, newline="") as handle:
+        written = list(csv.DictReader(handle))
+    assert [row["submission"] for row in written] == [KILLER, "ada", "bob", "carol"]
+    assert written[0]["score"] == "" and written[0]["status"].startswith("error: ")
+    for name in ("ada", "bob", "carol"):
+        results = json.loads((out / name / "results.json").read_text())
+        assert results["score"] == float(rows[name]["score"])
+    assert not (out / KILLER / "results.json").exists()
+
+
+def test_death_messages_say_how_the_grading_process_ended() -> None:
+    assert "most likely by the kernel for using more memory" in death_message(-signal.SIGKILL)
+    assert "died (SIGSEGV)" in death_message(-signal.SIGSEGV)
+    assert "exit code 3 and no result" in death_message(3)

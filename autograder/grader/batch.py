@@ -5,13 +5,24 @@ submission is graded in a worker process (its own sandboxed child under it),
 its ``results.json`` and ``feedback.md`` go to ``OUT/<submission>/``, and
 ``OUT/gradebook.csv`` gets one row per submission, also for those the grader
 could not grade.
+
+A worker process can die under a submission: the kernel's out-of-memory killer
+ends it when a container's memory limit is reached, or student code that gets
+past the sandbox kills it. The pool then fails every submission it still held.
+Those submissions are graded again, each in a fresh process of its own, so only
+a submission that kills its own grading process again gets an error row; the
+others get their normal results.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import signal
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +35,11 @@ from autograder.grader.settings import GradingSettings, load_settings
 from ner_helpers.errors import KitError
 
 GRADEBOOK_FILE = "gradebook.csv"
+
+#: The arguments of :func:`grade_one` for one submission.
+Job = tuple[Path, str, Path, str, GradingSettings, Path | None, Path | None]
+#: Grades one submission: :func:`grade_one` (a test may put another in its place).
+Worker = Callable[..., dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -98,18 +114,100 @@ def grade_batch(folder: str | Path, out_dir: str | Path, *, workers: int = 1,
             rows.append(grade_one(path, names[path], out_dir, kind, settings, labels, split))
             bar.update()
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures: dict[Future, Path] = {
-                pool.submit(grade_one, path, names[path], out_dir, kind, settings, labels, split):
-                path for path in submissions}
-            for future in as_completed(futures):
-                path = futures[future]
-                try:
-                    rows.append(future.result())
-                except Exception as exc:  # noqa: BLE001 (a worker died)
-                    rows.append(error_row(names[path], f"the grading worker failed: {exc}"))
-                bar.update()
+        jobs = {path: (path, names[path], out_dir, kind, settings, labels, split)
+                for path in submissions}
+        rows += _grade_in_pool(jobs, grade_one, workers, bar)
     bar.close()
     gradebook = write_gradebook(rows, out_dir / GRADEBOOK_FILE, settings)
     return BatchReport(sorted(rows, key=lambda r: str(r["submission"])), gradebook, out_dir)
+
+
+def _grade_in_pool(jobs: dict[Path, Job], worker: Worker, workers: int,
+                   bar: tqdm) -> list[dict[str, Any]]:
+    """Grade ``jobs`` with a pool of ``workers`` processes; grade those a broken pool
+    lost again, each in its own process."""
+    context = multiprocessing.get_context("spawn")
+    rows: list[dict[str, Any]] = []
+    lost: list[Path] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: dict[Future, Path] = {pool.submit(worker, *job): path
+                                       for path, job in jobs.items()}
+        for future in as_completed(futures):
+            path = futures[future]
+            try:
+                rows.append(future.result())
+            except BrokenProcessPool:
+                lost.append(path)  # a worker died: this one is graded again alone
+                continue
+            except Exception as exc:  # noqa: BLE001 (a result that could not come back)
+                rows.append(error_row(jobs[path][1], f"the grading worker failed: {exc}"))
+            bar.update()
+    if lost:
+        rows += grade_isolated([jobs[path] for path in sorted(lost)], worker, workers, bar)
+    return rows
+
+
+def _isolated_entry(connection: Connection, worker: Worker, job: Job) -> None:
+    """Body of an isolated grading process: grade one submission, send back its row."""
+    try:
+        row = worker(*job)
+    except Exception as exc:  # noqa: BLE001 (the row reports it)
+        row = error_row(job[1], f"the grading worker failed: {type(exc).__name__}: {exc}")
+    connection.send(row)
+    connection.close()
+
+
+def death_message(exitcode: int | None) -> str:
+    """Why an isolated grading process ended without a result, for the gradebook."""
+    if exitcode is not None and exitcode < 0:
+        number = -exitcode
+        name = signal.Signals(number).name if number in signal.valid_signals() else number
+        if number == signal.SIGKILL:
+            return (f"the grading process was killed ({name}) while grading this submission "
+                    "alone, most likely by the kernel for using more memory than the "
+                    "container or machine allows; grade it alone with more memory, or look "
+                    "at its code")
+        return (f"the grading process died ({name}) while grading this submission alone; "
+                "grade it alone to see why")
+    return (f"the grading process ended with exit code {exitcode} and no result while "
+            "grading this submission alone; grade it alone to see why")
+
+
+def grade_isolated(jobs: list[Job], worker: Worker, workers: int,
+                   bar: tqdm | None = None) -> list[dict[str, Any]]:
+    """Grade each job in a fresh process of its own, ``workers`` at a time.
+
+    A process that dies without a result costs only its own submission: that
+    submission gets an error row saying how the process ended.
+    """
+    context = multiprocessing.get_context("spawn")
+    pending = list(jobs)
+    running: dict[Connection, tuple[multiprocessing.process.BaseProcess, Job]] = {}
+    rows: list[dict[str, Any]] = []
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, workers):
+                job = pending.pop(0)
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_isolated_entry, args=(send, worker, job),
+                                          name=f"grade-{job[1]}")
+                process.start()
+                send.close()
+                running[receive] = (process, job)
+            for receive in wait(list(running)):
+                process, job = running.pop(receive)
+                try:
+                    row: dict[str, Any] | None = receive.recv()
+                except (EOFError, OSError):
+                    row = None  # the process died before it could answer
+                receive.close()
+                process.join()
+                rows.append(row if row is not None else
+                            error_row(job[1], death_message(process.exitcode)))
+                if bar is not None:
+                    bar.update()
+    finally:
+        for process, _ in running.values():
+            process.kill()
+            process.join()
+    return rows
