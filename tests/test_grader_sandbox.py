@@ -125,6 +125,43 @@ def test_limits_stop_the_child_and_the_grader_carries_on(tmp_path: Path, secret:
     assert not client.alive()
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from the host's /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree = [pid]
+    for member in tree:
+        tree += sorted(child for child, parent in parents.items() if parent == member)
+    return tree
+
+
+@pytest.mark.skipif(not Path("/proc/self/oom_score_adj").exists(),
+                    reason="no /proc/PID/oom_score_adj on this system")
+def test_the_child_is_the_first_choice_of_the_oom_killer(tmp_path: Path, secret: Path) -> None:
+    """oom_score_adj 1000 in the child (read by the child itself and from outside, for the
+    launcher and every process under it), the grader's own value unchanged."""
+    own = Path("/proc/self/oom_score_adj").read_text().strip()
+    client, student = start(tmp_path, secret)
+    try:
+        assert_alive(student)
+        inside = tokenize(student, "read /proc/self/oom_score_adj")["error"]["message"]
+        assert inside.strip() == "1000"
+        launcher = client._process.pid
+        tree = process_tree(launcher)
+        assert len(tree) >= 1
+        for pid in tree:
+            assert Path(f"/proc/{pid}/oom_score_adj").read_text().strip() == "1000", pid
+    finally:
+        client.close()
+    assert Path("/proc/self/oom_score_adj").read_text().strip() == own
+
+
 def test_prints_do_not_corrupt_the_protocol(tmp_path: Path, secret: Path) -> None:
     client, student = start(tmp_path, secret)
     try:

@@ -304,8 +304,9 @@ class SandboxClient:
             name = signal.Signals(number).name if number in signal.valid_signals() else number
             if any(sign in tail for sign in MEMORY_SIGNS) or number == signal.SIGKILL:
                 return ChildFailure("memory", f"the grading process was killed ({name}), "
-                                    "most likely for using more than "
-                                    f"{limits.memory_bytes // (1024 * 1024)} MiB of memory")
+                                    "most likely for using more than the memory limit ("
+                                    f"{limits.memory_bytes // (1024 * 1024)} MiB of address "
+                                    "space, or the grading machine's own, smaller limit)")
             return ChildFailure("crash", f"the grading process crashed ({name})")
         if any(sign in tail for sign in MEMORY_SIGNS):
             return ChildFailure("memory", "the grading process ran out of memory (limit "

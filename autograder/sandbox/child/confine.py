@@ -1,7 +1,11 @@
 """Confining the child process before any student code is imported.
 
 Runs first thing in the child, using only the standard library. What it can do
-depends on whether the grader runs as root:
+depends on whether the grader runs as root.
+
+Always, first: ``oom_score_adj`` is set to 1000, so that when memory runs out
+(Gradescope's container has 768 MiB) the kernel's out-of-memory killer picks
+the child, which the grader reports as a failed test, and not the grader.
 
 As root (Gradescope, containers):
 
@@ -49,6 +53,9 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
+#: The child is the first process the out-of-memory killer picks (the most it allows).
+OOM_SCORE_ADJ = 1000
+OOM_SCORE_ADJ_FILE = "/proc/self/oom_score_adj"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -142,6 +149,18 @@ def set_limits(limits: dict[str, Any], with_processes: bool) -> None:
         resource.setrlimit(kind, (value, value))
 
 
+def prefer_for_oom_kill(value: int = OOM_SCORE_ADJ) -> bool:
+    """Make this process (and the processes it starts, which inherit the value) the
+    out-of-memory killer's first choice. Raising the value needs no privilege; returns
+    False when the file cannot be written (no /proc, an unusual kernel)."""
+    try:
+        with open(OOM_SCORE_ADJ_FILE, "w") as handle:
+            handle.write(str(value))
+    except OSError:
+        return False
+    return True
+
+
 def _relay_child(pid: int, close_fds: list[int]) -> None:
     """The launcher's part after the fork: wait for PID 1 of the namespace and end
     the same way it ended (same exit code, or killed by the same signal)."""
@@ -193,6 +212,7 @@ def apply(config: dict[str, Any]) -> list[str]:
     returns from here.
     """
     protections = []
+    prefer_for_oom_kill()  # before the fork below: the launcher and PID 1 both get it
     is_root = os.geteuid() == 0
     wanted = bool(config["namespaces"])
     in_pid_namespace = False
