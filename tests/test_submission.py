@@ -337,3 +337,38 @@ def test_empty_answers_and_broken_notebooks(identified: Path, tmp_path: Path) ->
     assert any("answers.ipynb: not a readable notebook" in p and "save it again" in p
                for p in plan.problems), plan.problems
     assert "notebooks/answers.ipynb" not in plan.entries
+
+
+def test_submit_command_packs_the_notebook_it_is_given(identified: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``ner-kit submit --notebook PATH`` packs that file as notebooks/<its name>; without
+    the option kit.yaml's notebook goes in; a named notebook that is missing is refused."""
+    given = tmp_path / "downloaded" / "assignment.ipynb"
+    given.parent.mkdir()
+    given.write_text(small_notebook("The mask marks the pads."))
+    default = identified / "notebooks" / "assignment.ipynb"
+    default.parent.mkdir(exist_ok=True)
+    saved = small_notebook("An answer saved in the project.")
+    default.write_text(saved)
+    try:
+        with inside(identified):
+            code = kit_main(["submit", "milestone", "--notebook", str(given),
+                             "--out-dir", str(tmp_path / "given")])
+            printed = capsys.readouterr().out
+            assert code == 0
+            assert f"notebook: {given} as last saved" in printed
+            code = kit_main(["submit", "milestone", "--out-dir", str(tmp_path / "default")])
+            assert code == 0
+            assert f"notebook: {default} as last saved" in capsys.readouterr().out
+            code = kit_main(["submit", "milestone", "--check", "--notebook",
+                             str(tmp_path / "nowhere.ipynb")])
+    finally:
+        default.unlink()
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "nowhere.ipynb: notebook not found" in captured.err
+    assert "Traceback" not in captured.err
+    with zipfile.ZipFile(tmp_path / "given" / "milestone-001.zip") as archive:
+        assert archive.read("notebooks/assignment.ipynb") == given.read_bytes()
+    with zipfile.ZipFile(tmp_path / "default" / "milestone-001.zip") as archive:
+        assert archive.read("notebooks/assignment.ipynb") == saved.encode()

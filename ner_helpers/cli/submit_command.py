@@ -21,10 +21,14 @@ Every problem found is listed at once and nothing is written until all are
 fixed. Earlier submissions are kept: each run writes KIND-NNN.zip with the next
 number and copies it to KIND-latest.zip.
 
+Both zips also carry your notebook with the written answers, as last saved on
+disk: save it (File > Save, or Ctrl+S) before you run this command.
+
 examples:
   ner-kit submit milestone --student-id 12345678 --name "Ada Lovelace"
   ner-kit submit final
   ner-kit submit final --rnn rnn-small --check
+  ner-kit submit final --notebook ~/Downloads/assignment.ipynb
 """
 
 
@@ -44,6 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"folder with test.json (default: {paths['dataset_dir']})")
     parser.add_argument("--package-dir",
                         help="folder of your ner_helpers package (default: the imported one)")
+    notebook = kit_config()["submission"].get("notebook")
+    parser.add_argument("--notebook", metavar="PATH",
+                        help="your assignment notebook, packed as notebooks/<its name> for the "
+                             "written answers; save it first (default: "
+                             + (f"{notebook}, left out with a warning when missing"
+                                if notebook else "none") + ")")
     parser.add_argument("--out-dir",
                         help=f"where to write the zip (default: {paths['submissions_dir']})")
     parser.add_argument("--check", action="store_true",
@@ -54,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     experiments = {model: getattr(args, model) for model in kit_config()["submission"]["models"]
                    if getattr(args, model, None)}
     options = {"package_dir": args.package_dir, "tokenizer_path": args.tokenizer,
-               "dataset_dir": args.dataset_dir, "experiments": experiments}
+               "dataset_dir": args.dataset_dir, "experiments": experiments,
+               "notebook_path": args.notebook}
     if args.check:
         if (args.student_id is None) != (args.name is None):
             raise KitError("give both --student-id and --name (or neither)")
