@@ -45,7 +45,7 @@ def test_there_are_alternatives_for_the_tricky_todos() -> None:
 def test_alternative_is_well_formed(variant: Variant) -> None:
     """It changes every TODO it names, applies to the current reference, compiles, and
     expects no lost points."""
-    assert variant.description and not variant.lost and not variant.gap, variant.name
+    assert variant.description and not variant.lost, variant.name
     assert variant.change or variant.solutions, f"{variant.name}: no change"
     text = apply_variant(variant)
     compile(text, variant.file, "exec")

@@ -17,13 +17,12 @@ the hidden tests of the final kind and no performance points), then check that
   ``messages`` fragments) and shows no reference solution, hidden test source
   or traceback.
 
-An entry with ``gap:`` is a case the grader does not handle yet (the text says
-what happens and the proposed fix); its test is an expected failure
-(``xfail(strict=True)``), so the gap stays visible and the suite notices when
-it is fixed. ``tests/correct_alternatives/`` uses the same format for correct
-implementations that must keep full marks (tests/test_grader_alternatives.py).
+Every entry must pass: a bug the grader does not catch as listed is a failing
+test, not an expected failure. ``tests/correct_alternatives/`` uses the same
+format for correct implementations that must keep full marks
+(tests/test_grader_alternatives.py).
 
-The batch of about 50 submissions takes about 2 minutes on two cores (2 to 3 s each,
+The batch of about 55 submissions takes about 2.5 minutes on two cores (2 to 3 s each,
 most of it starting the sandboxed child), hence the slow mark on the grading
 tests; the catalogue checks are fast.
 
@@ -42,7 +41,6 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -72,7 +70,7 @@ DOCS_SECTION = "How the grader is tested against bugs"
 STUDENT_FILES = ("tokenizer.py", "collator.py", "embedding.py", "trainer.py", "ffnn.py",
                  "rnn.py")
 KEYS = {"file", "todo", "todos", "bug", "alternative", "change", "solutions", "lost",
-        "dependent", "messages", "gap", "note"}
+        "dependent", "messages", "note"}
 #: Reference code lines shorter than this are too generic to count as a leak.
 MIN_LEAK_CHARS = 16
 
@@ -92,7 +90,6 @@ class Variant:
     lost: dict[str, tuple[str, ...]]
     dependent: str | None
     messages: dict[str, str]
-    gap: str | None
 
     @property
     def kind(self) -> str:
@@ -122,8 +119,7 @@ def load_variants(folder: Path) -> list[Variant]:
             change=change, solutions=dict(data.get("solutions") or {}),
             lost={todo: tuple(tests) for todo, tests in (data.get("lost") or {}).items()},
             dependent=" ".join(data["dependent"].split()) if data.get("dependent") else None,
-            messages=dict(data.get("messages") or {}),
-            gap=" ".join(data["gap"].split()) if data.get("gap") else None))
+            messages=dict(data.get("messages") or {})))
     return variants
 
 
@@ -216,7 +212,7 @@ def without_models(settings: GradingSettings) -> GradingSettings:
 
 
 def points_lost(variant: Variant, settings: GradingSettings) -> float:
-    """The points of the ``lost`` tests (a test proposed in a ``gap`` has none yet)."""
+    """The points of the ``lost`` tests."""
     return sum(settings.todos[todo].tests.get(test, 0) for todo, tests in variant.lost.items()
                for test in tests)
 
@@ -237,8 +233,6 @@ def catalogue_table(variants: list[Variant], settings: GradingSettings) -> str:
         caught += "".join(f"; and {todo}: {', '.join(tests)}"
                           for todo, tests in variant.lost.items() if todo != own)
         lost = f"{points_lost(variant, settings):g}"
-        if variant.gap:
-            caught, lost = f"none yet (grader gap; should be {caught})", "0"
         bug = variant.description.replace("|", "\\|")
         rows.append(f"| {own} | `{variant.name}` | {bug} | {caught} | {lost} |")
     return "\n".join(rows)
@@ -382,8 +376,8 @@ def test_the_catalogue_covers_every_todo() -> None:
 
 def test_every_hidden_test_catches_a_bug_of_its_own_todo() -> None:
     """Each hidden test of grading.yaml is among the ``lost`` tests of some entry of its
-    TODO (gaps not counted), so no test goes unexercised."""
-    caught = {(variant.todos[0], test) for variant in BROKEN if not variant.gap
+    TODO, so no test goes unexercised."""
+    caught = {(variant.todos[0], test) for variant in BROKEN
               for test in variant.lost.get(variant.todos[0], ())}
     tests = {(todo, test) for todo, entry in SETTINGS.todos.items() for test in entry.tests}
     assert sorted(tests - caught) == []
@@ -404,12 +398,11 @@ def test_entry_is_well_formed(variant: Variant) -> None:
     for todo, tests in variant.lost.items():
         assert todo in SETTINGS.todos and tests, (variant.name, todo)
         unknown = set(tests) - set(SETTINGS.todos[todo].tests)
-        proposed = {test for test in unknown if variant.gap and test in variant.gap}
-        assert unknown == proposed, f"{variant.name}: {todo} has no tests {sorted(unknown)}"
+        assert not unknown, f"{variant.name}: {todo} has no tests {sorted(unknown)}"
         if todo != own:
             assert todo in regions, f"{variant.name}: {todo} is in another file"
             assert variant.dependent, f"{variant.name}: say why {todo} loses points too"
-    assert own in variant.lost or variant.gap, f"{variant.name}: {own} loses nothing"
+    assert own in variant.lost, f"{variant.name}: {own} loses nothing"
     all_lost = {test for tests in variant.lost.values() for test in tests}
     assert set(variant.messages) <= all_lost, variant.name
     assert variant.messages, f"{variant.name}: name a message fragment the student sees"
@@ -450,14 +443,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
     return graded_once("broken", BROKEN, SETTINGS, tmp_path_factory)
 
 
-def _case(variant: Variant) -> Any:
-    marks = [pytest.mark.slow, pytest.mark.xdist_group("grader_broken_implementations")]
-    if variant.gap:
-        marks.append(pytest.mark.xfail(strict=True, reason=variant.gap))
-    return pytest.param(variant, marks=marks, id=variant.name)
-
-
-@pytest.mark.parametrize("variant", [_case(v) for v in BROKEN])
+@pytest.mark.slow
+@pytest.mark.xdist_group("grader_broken_implementations")
+@pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)
 def test_broken_implementation_loses_exactly_its_points(variant: Variant,
                                                         graded: dict[str, Graded]) -> None:
     check_variant(variant, graded[variant.name])

@@ -157,6 +157,29 @@ def module_runs(report: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
     return [ok(run, f"{what} forward") for run in report.get("runs", [])]
 
 
+def compare_gradients(report: Mapping[str, Any], reference: Mapping[str, Any], what: str,
+                      hint: str) -> None:
+    """The outputs of the first run equal the reference's, and so does the gradient of
+    every parameter after the backward pass of :func:`harness.run_module`.
+
+    A forward pass with the right values can still cut the gradient's path (a
+    ``detach()``, a copy out of the graph), so the model would not learn.
+    """
+    run = module_runs(report, what)[0]
+    wanted = module_runs(reference, "reference")[0]
+    expect_tensor(run["out"], f"{what} output", shape=list(wanted["out"].shape))
+    if first_difference(run["out"], wanted["out"], close=True) is not None:
+        fail(f"{what}: the outputs differ from the expected values, so the gradients do too; "
+             "fix the outputs first")
+    check(run.get("requires_grad", True), f"{what}: the output does not require gradients, "
+          "so nothing is learned; do not compute it under torch.no_grad() or detach it")
+    for name, expected in wanted["grads"].items():
+        found = run["grads"].get(name)
+        check(found is not None, f"{what}: no gradient reached parameter {name} ({hint})")
+        expect_equal(found, expected, f"{what}: the gradient of parameter {name}", hint,
+                     close=True)
+
+
 def parameter_table(report: Mapping[str, Any], what: str) -> list[tuple[str, list[int]]]:
     ok(report["constructed"], f"{what} construction")
     info = ok(report["info"], f"{what} inspection")

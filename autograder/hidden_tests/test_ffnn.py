@@ -2,7 +2,9 @@
 
 The student's FFNN is built with the same sizes as the reference, gets the
 reference's (randomised) weights loaded strictly by parameter name, and runs
-on the same embeddings; outputs and per-layer activations must agree.
+on the same embeddings; outputs and per-layer activations must agree, and so
+must the parameters' gradients after a backward pass (a forward that detaches
+an activation gives the right outputs but trains only the layers above it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from autograder.hidden_tests.support import (
     InternalError,
     check,
+    compare_gradients,
     compare_parameter_tables,
     expect_equal,
     expect_tensor,
@@ -40,14 +43,16 @@ def what(num_layers: int) -> str:
 
 
 def call(student: Any, num_layers: int, inputs: list[dict[str, Any]], with_state: bool = True,
-         hooks: list[str] | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+         hooks: list[str] | None = None, backward: bool = False
+         ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(student report, reference report) of the same module, weights and inputs."""
     state = random_state(FFNN, ctor(num_layers), seed=100 + num_layers) if with_state else None
     hooks = hooks or []
     report = student.call(GROUP, "module", module="ffnn", class_name="FFNN",
-                          ctor=ctor(num_layers), state=state, inputs=inputs, hooks=hooks)
-    reference = (reference_module_run(FFNN, ctor(num_layers), state, inputs, hooks)
-                 if with_state else None)
+                          ctor=ctor(num_layers), state=state, inputs=inputs, hooks=hooks,
+                          backward=backward)
+    reference = (reference_module_run(FFNN, ctor(num_layers), state, inputs, hooks,
+                                      backward=backward) if with_state else None)
     return report, reference
 
 
@@ -153,6 +158,13 @@ def test_tokens_independent(student: Any) -> None:
     check(bool((outputs_equal(first, second) == expected_same).all()),
           f"{what(2)}: changing the embedding of token 2 in sentence 1 must change the output "
           "at that token only (an FFNN classifies every token from its own embedding)")
+
+
+@pytest.mark.todo("TODO-4-2")
+def test_gradients_match_reference(student: Any) -> None:
+    report, reference = call(student, 3, [{"x": X}], backward=True)
+    compare_gradients(report, reference, what(3), "the gradient must flow back through every "
+                      "layer to W; do not detach the hidden activations")
 
 
 def outputs_equal(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:

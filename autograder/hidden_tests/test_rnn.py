@@ -5,7 +5,9 @@ student's RNN by parameter name and both run on the same embeddings; the
 per-layer hidden states (recorded at the provided nonlinearities ``f[k]``,
 one call per time step) must agree too. Recurrence is checked on the
 student's module alone: changing token t may change outputs at t and later
-only.
+only. The parameters' gradients after a backward pass must agree too, so a
+hidden state detached between steps (right outputs, no learning through time)
+is caught.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 from autograder.hidden_tests.support import (
     InternalError,
     check,
+    compare_gradients,
     compare_parameter_tables,
     expect_equal,
     expect_tensor,
@@ -47,14 +50,14 @@ def what(config: dict[str, Any]) -> str:
 
 
 def call(student: Any, config: dict[str, Any], inputs: list[dict[str, Any]],
-         hooks: list[str] | None = None, seed: int = 200
+         hooks: list[str] | None = None, seed: int = 200, backward: bool = False
          ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(student report, reference report) with the same random weights and inputs."""
     state = random_state(RNN, config, seed=seed)
     hooks = hooks or []
     report = student.call(GROUP, "module", module="rnn", class_name="RNN", ctor=config,
-                          state=state, inputs=inputs, hooks=hooks)
-    return report, reference_module_run(RNN, config, state, inputs, hooks)
+                          state=state, inputs=inputs, hooks=hooks, backward=backward)
+    return report, reference_module_run(RNN, config, state, inputs, hooks, backward=backward)
 
 
 def layout(student: Any, config: dict[str, Any]) -> dict[str, Any]:
@@ -205,3 +208,11 @@ def test_initial_state(two_layers: tuple[dict[str, Any], dict[str, Any]]) -> Non
              "state every call, so inference is deterministic")
     expect_equal(given, ref_given, f"{name} output with a given h0", "start layer k from "
                  "h0[k] when h0 is given", close=True)
+
+
+@pytest.mark.todo("TODO-5-2")
+def test_gradients_through_time(student: Any) -> None:
+    config = ctor(2)
+    report, reference = call(student, config, [{"x": X}], seed=204, backward=True)
+    compare_gradients(report, reference, what(config), "the gradient must flow from step t "
+                      "back to step t-1 through the hidden state; do not detach it")

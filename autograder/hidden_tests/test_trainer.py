@@ -194,14 +194,16 @@ def test_gradient_clipping(clipped: tuple[dict[str, Any], dict[str, Any]]) -> No
 
 @pytest.mark.todo("TODO-3-1")
 def test_no_clipping_when_off(plain: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Judged on the steps that apply the latest backward pass' gradients only: steps
+    with accumulated or missing gradients are the zero-grad and step tests' concern."""
     run, _ = plain
     ok(run["constructed"], "Trainer(...) construction")
     ok(run["result"], "the training epoch with grad_clip_max_norm=None")
     check(bool(run["steps"]), "the optimizer never stepped")
     for number, step in enumerate(run["steps"], start=1):
         applied, fresh = step["grad_norm"], step["fresh_norm"]
-        check(applied is not None and fresh is not None, f"at optimizer step {number} there "
-              "were no gradients")
+        if step["accumulated"] or step["missing"] or applied is None or fresh is None:
+            continue
         if not math.isclose(applied, fresh, rel_tol=1e-4):
             fail(f"with grad_clip_max_norm=None the gradients were changed before optimizer "
                  f"step {number} (norm {applied:.4g} instead of {fresh:.4g}); clip only when a "

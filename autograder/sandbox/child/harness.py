@@ -327,8 +327,15 @@ def run_module(model_class: type, ctor: Mapping[str, Any], state: Mapping[str, A
     """Build ``model_class(**ctor)``, optionally load ``state`` (strictly, by name), and run
     it on each input ``{"x": tensor, "h0": tensor or None}``.
 
+    An input may also hold ``"layer"``: the name of a sub-layer to call on ``x``
+    instead of the whole module (``"embedding"``: the layer made in ``__init__``,
+    without the module's ``forward``), or ``"embedding"``: ``{"weight": FloatTensor[V, D],
+    "padding_idx": int}``, which first replaces the module's ``embedding`` by torch's
+    ``nn.Embedding`` with that table and padding index (so ``forward`` is judged on a
+    correct layer, whatever ``__init__`` made).
+
     Returns the module's description, the load outcome, and per input either
-    ``{"ok": {"out", "activations", "grads"}}`` or ``{"error": ...}``.
+    ``{"ok": {"out", "activations", "grads", "requires_grad"}}`` or ``{"error": ...}``.
     """
     torch.manual_seed(seed)
     built = outcome(lambda: model_class(**ctor), describe)
@@ -360,15 +367,33 @@ def _call_none(function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     function(*args, **kwargs)
 
 
+def _layer(model: nn.Module, name: str) -> nn.Module:
+    """The sub-layer ``model.<name>``, which must be a torch module."""
+    layer = getattr(model, name, None)
+    if not isinstance(layer, nn.Module):
+        raise TypeError(f"self.{name} is a {type(layer).__name__}, not a torch.nn layer")
+    return layer
+
+
+def _standard_embedding(model: nn.Module, spec: Mapping[str, Any]) -> None:
+    """Replace ``model.embedding`` by ``nn.Embedding`` with the table ``spec["weight"]``
+    FloatTensor[V, D] and the padding index ``spec["padding_idx"]``."""
+    model.embedding = nn.Embedding.from_pretrained(
+        spec["weight"].detach().clone(), freeze=False, padding_idx=int(spec["padding_idx"]))
+
+
 def _forward(model: nn.Module, item: Mapping[str, Any], hooks: Sequence[str],
              backward: bool) -> dict[str, Any]:
+    if item.get("embedding") is not None:
+        _standard_embedding(model, item["embedding"])
     model.zero_grad(set_to_none=True)
+    target = _layer(model, str(item["layer"])) if item.get("layer") else model
     recorder = _Recorder(model, hooks)
     try:
         args = [item["x"]]
         if item.get("h0") is not None:
             args.append(item["h0"])
-        output = model(*args)
+        output = target(*args)
     finally:
         recorder.close()
     result: dict[str, Any] = {"out": output, "missing_hooks": recorder.missing,
@@ -376,8 +401,12 @@ def _forward(model: nn.Module, item: Mapping[str, Any], hooks: Sequence[str],
     if backward:
         if not isinstance(output, torch.Tensor):
             raise TypeError(f"forward returned a {type(output).__name__}, not a tensor")
-        weights = torch.linspace(0.5, 1.5, output.numel()).reshape(output.shape)
-        (output * weights.to(output.dtype)).sum().backward()
+        # An output cut off from the parameters (computed under torch.no_grad(), or
+        # detached) gets no backward pass: no gradient reaches any parameter.
+        result["requires_grad"] = bool(output.requires_grad)
+        if output.requires_grad:
+            weights = torch.linspace(0.5, 1.5, output.numel()).reshape(output.shape)
+            (output * weights.to(output.dtype)).sum().backward()
         result["grads"] = {name: (None if p.grad is None else p.grad.detach().clone())
                            for name, p in model.named_parameters()}
     return result
