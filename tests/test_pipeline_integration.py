@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL_MODEL = ["--set", "model.embedding_dim=64", "--set", "model.hidden_dim=64"]
+SMALL_MODEL = ["--set", "model.embedding_dim=64", "--set", "model.hidden_dim=64",
+               "--set", "training.lr=0.005"]
 
 
 def ner_kit(cwd: Path, *args: str, timeout: int = 300) -> str:
@@ -34,18 +35,19 @@ def test_conll_slice_end_to_end(tmp_path, shared_data):
     ner_kit(tmp_path, "tokenizer")
     scores = {}
     for model in ("ffnn", "rnn"):
-        ner_kit(tmp_path, "train", "--config", model, "--epochs", "2", "--no-progress",
+        ner_kit(tmp_path, "train", "--config", model, "--epochs", "3", "--no-progress",
                 *SMALL_MODEL)
         folder = tmp_path / "artefacts" / "experiments" / model
         assert {"config.yaml", "metrics.jsonl", "model", "scores.json",
                 "test_predictions.json"} <= {p.name for p in folder.iterdir()}
-        assert len(list((folder / "checkpoints").glob("epoch_*.pt"))) == 2
+        assert len(list((folder / "checkpoints").glob("epoch_*.pt"))) == 3
         scored = ner_kit(tmp_path, "score", str(folder / "test_predictions.json"), "--json")
         scores[model] = json.loads(scored)
         assert scores[model]["num_sentences"] == 2000
-    # Two short epochs on 2,000 sentences already find entities (all-O scores 0).
-    assert scores["ffnn"]["weighted_f1"] > 0.1, scores["ffnn"]["weighted_f1"]
-    assert scores["rnn"]["weighted_f1"] > 0.1, scores["rnn"]["weighted_f1"]
+    # Three short epochs of small models on 2,000 sentences already find entities
+    # (predicting all O scores 0; measured: FFNN about 0.3, RNN about 0.45).
+    assert scores["ffnn"]["weighted_f1"] > 0.2, scores["ffnn"]["weighted_f1"]
+    assert scores["rnn"]["weighted_f1"] > 0.2, scores["rnn"]["weighted_f1"]
 
 
 @pytest.mark.slow
