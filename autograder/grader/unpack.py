@@ -25,7 +25,7 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -158,7 +158,6 @@ def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise SubmissionRejected(f"{source.name} is not a readable zip file ({exc})") from None
-    result = UnpackedSubmission(dest)
     budget = _Budget(limits)
     with archive:
         infos = archive.infolist()
@@ -189,19 +188,8 @@ def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
                 raise SubmissionRejected(f"entry {info.filename!r} expands more than "
                                          f"{limits.max_ratio:g} times (a zip bomb?)")
             by_name[name] = info
-        mapping, wrapper = _strip_common_folder(sorted(by_name), expected)
-        if wrapper:
-            result.notes.append(f"read the files inside the folder {wrapper!r} of the zip")
-        ignored = []
-        ungraded = ungraded_files()
-        for name in sorted(by_name):
-            target_name = mapping[name]
-            if target_name not in expected:
-                if not SILENTLY_IGNORED.search(name) and target_name not in ungraded:
-                    ignored.append(name)
-                continue
-            target = dest / target_name
-            target.parent.mkdir(parents=True, exist_ok=True)
+
+        def copy_entry(name: str, target: Path) -> None:
             info = by_name[name]
             try:
                 with archive.open(info) as handle:
@@ -209,8 +197,8 @@ def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
                     RuntimeError) as exc:
                 raise SubmissionRejected(f"entry {name!r} cannot be read ({exc})") from None
-            result.files[target_name] = target
-        _note_ignored(result, ignored)
+
+        result = _place_files(sorted(by_name), expected, dest, "of the zip", copy_entry)
     return result
 
 
@@ -239,18 +227,32 @@ def unpack_folder(source: Path, dest: Path, limits: UnpackLimits,
             names.append(relative)
     relevant = [n for n in names if not SILENTLY_IGNORED.search(n)]
     zips = [n for n in relevant if n.lower().endswith(".zip") and "/" not in n]
-    mapping, wrapper = _strip_common_folder(sorted(names), expected)
+    mapping, _ = _strip_common_folder(sorted(names), expected)
     if zips and not any(mapping[n] in expected for n in names):
         if len(zips) > 1:
             raise SubmissionRejected(f"the submission holds {len(zips)} zip files "
                                      f"({', '.join(sorted(zips))}); hand in one")
         return unpack_zip(source / zips[0], dest, limits, expected)
+
+    def copy_file(name: str, target: Path) -> None:
+        with open(source / name, "rb") as handle:
+            _copy_capped(handle, target, name, limits.max_file_bytes, budget)
+
+    return _place_files(sorted(names), expected, dest, "", copy_file)
+
+
+def _place_files(names: list[str], expected: set[str], dest: Path, container: str,
+                 copy: Callable[[str, Path], None]) -> UnpackedSubmission:
+    """Copy the expected ``names`` into ``dest`` with ``copy(name, target)``; note the
+    wrapper folder that was stripped and the unexpected files that were ignored."""
+    mapping, wrapper = _strip_common_folder(names, expected)
     result = UnpackedSubmission(dest)
     if wrapper:
-        result.notes.append(f"read the files inside the folder {wrapper!r}")
+        where = f" {container}" if container else ""
+        result.notes.append(f"read the files inside the folder {wrapper!r}{where}")
     ignored = []
     ungraded = ungraded_files()
-    for name in sorted(names):
+    for name in names:
         target_name = mapping[name]
         if target_name not in expected:
             if not SILENTLY_IGNORED.search(name) and target_name not in ungraded:
@@ -258,8 +260,7 @@ def unpack_folder(source: Path, dest: Path, limits: UnpackLimits,
             continue
         target = dest / target_name
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(source / name, "rb") as handle:
-            _copy_capped(handle, target, name, limits.max_file_bytes, budget)
+        copy(name, target)
         result.files[target_name] = target
     _note_ignored(result, ignored)
     return result
