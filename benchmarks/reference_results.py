@@ -79,6 +79,9 @@ def rnn_step_times(steps: int, warmup: int = 3) -> dict:
     tokenizer = Tokenizer.load(BENCH_DIR / "tokenizer.json")
     rows = load_split(BENCH_DIR / "dataset" / "train.json")
     batch_size = load_config("rnn")["training"]["batch_size"]
+    nonlinearity = sizes.get("nonlinearity", "tanh")
+    if nonlinearity not in ("tanh", "relu"):  # the only two torch.nn.RNN has
+        raise SystemExit(f"torch.nn.RNN has no {nonlinearity!r} nonlinearity to compare with")
     collate = DataCollator(tokenizer)
     generator = torch.Generator().manual_seed(0)
     order = torch.randperm(len(rows), generator=generator).tolist()
@@ -89,7 +92,7 @@ def rnn_step_times(steps: int, warmup: int = 3) -> dict:
         def __init__(self) -> None:
             super().__init__()
             self.rnn = nn.RNN(sizes["embedding_dim"], sizes["hidden_dim"], sizes["num_layers"],
-                              nonlinearity="tanh", batch_first=True)
+                              nonlinearity=nonlinearity, batch_first=True)
             self.V = nn.Linear(sizes["hidden_dim"], 9)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,7 +104,7 @@ def rnn_step_times(steps: int, warmup: int = 3) -> dict:
 
     models = {
         "hand-written RNN": tagger(RNN(sizes["embedding_dim"], sizes["hidden_dim"], 9,
-                                       sizes["num_layers"])),
+                                       sizes["num_layers"], nonlinearity=nonlinearity)),
         "torch.nn.RNN": tagger(TorchTagger()),
     }
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=1e-3) for name, m in models.items()}
@@ -147,7 +150,8 @@ def markdown(results: dict) -> str:
     lines += ["## RNN training step, side by side", "",
               f"Median over {step['steps']} interleaved steps (batch {step['batch_size']}, "
               f"sizes {step['sizes']['embedding_dim']}/{step['sizes']['hidden_dim']}, "
-              f"{step['sizes']['num_layers']} layers, forward + backward + Adam step):", ""]
+              f"{step['sizes']['num_layers']} layers, {step['sizes'].get('nonlinearity', 'tanh')}, "
+              "forward + backward + Adam step):", ""]
     lines += [f"- {name}: {ms} ms" for name, ms in step["median_ms"].items()]
     lines += [f"- ratio hand-written / torch.nn.RNN: **{step['ratio']}**", ""]
     return "\n".join(lines)

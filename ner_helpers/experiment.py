@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ner_helpers.errors import KitError
 from ner_helpers.model_config import ModelConfig
 from ner_helpers.predictions import predict_rows, save_predictions
 from ner_helpers.predictor import NERPredictor
+from ner_helpers.rare_words import rare_token_ids
 from ner_helpers.seeding import set_seed
 from ner_helpers.tokenizer import Tokenizer
 from ner_helpers.trainer import Trainer
@@ -55,6 +57,20 @@ def build_optimizer(model: torch.nn.Module, training: dict[str, Any]) -> torch.o
         raise KitError(f"training.optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
     return OPTIMIZERS[name](model.parameters(), lr=float(training.get("lr", 1e-3)),
                             weight_decay=float(training.get("weight_decay", 0.0)))
+
+
+def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
+                    train_rows: Sequence[Mapping]) -> NERPredictor:
+    """A freshly initialised predictor for ``config["model"]``, seeded from
+    ``config["seed"]``, with its rare words marked from ``train_rows`` when the
+    config uses rare-word dropout."""
+    set_seed(int(config.get("seed", 0)))
+    model_config = ModelConfig.from_dict({**config["model"], "vocab_size": tokenizer.vocab_size})
+    predictor = NERPredictor(model_config)
+    if model_config.rare_word_dropout > 0:
+        predictor.set_rare_words(rare_token_ids(tokenizer, train_rows,
+                                                model_config.rare_word_max_count))
+    return predictor
 
 
 def _take(rows: list, limit: int | None) -> list:
@@ -93,9 +109,7 @@ def run_experiment(config: dict[str, Any], *, resume: bool = False, force: bool 
     tokenizer = Tokenizer.load(resolve_path(config.get("tokenizer_path", paths["tokenizer"])))
 
     generator_seed = int(config.get("seed", 0))
-    set_seed(generator_seed)
-    model_config = ModelConfig.from_dict({**config["model"], "vocab_size": tokenizer.vocab_size})
-    predictor = NERPredictor(model_config)
+    predictor = build_predictor(config, tokenizer, train_rows)
     training = config.get("training", {})
     collator_settings = config.get("collator", {}) or {}
     collator = DataCollator(tokenizer, padding=collator_settings.get("padding", "longest"),

@@ -28,17 +28,23 @@ class ModelConfig:
     #: Training only: the probability of replacing a token by the unknown id, so the
     #: model learns to tag words it has never seen from their context.
     word_dropout: float = 0.0
+    #: Training only: the probability of replacing a *rare* training word (seen at most
+    #: ``rare_word_max_count`` times) by the unknown id. Unseen test words are mostly
+    #: names, so this teaches the unknown id to mean "probably a name".
+    rare_word_dropout: float = 0.0
+    rare_word_max_count: int = 1
     #: Training only: dropout on the embeddings.
     embedding_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
             raise KitError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
-        for name in ("vocab_size", "embedding_dim", "hidden_dim", "num_layers", "output_dim"):
+        for name in ("vocab_size", "embedding_dim", "hidden_dim", "num_layers", "output_dim",
+                     "rare_word_max_count"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise KitError(f"model config: {name} must be a positive integer, got {value!r}")
-        for name in ("word_dropout", "embedding_dropout"):
+        for name in ("word_dropout", "rare_word_dropout", "embedding_dropout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
                 raise KitError(f"model config: {name} must be in [0, 1), got {value!r}")

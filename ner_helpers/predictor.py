@@ -27,9 +27,11 @@ class NERPredictor(Module):
 
     ``forward(input_ids LongTensor[B, L]) -> logits FloatTensor[B, L, O]``.
 
-    In training mode only, two regularisers from the config apply: word dropout
-    (tokens replaced by the unknown id with probability ``word_dropout``) and
-    dropout on the embeddings. In evaluation mode the model is deterministic.
+    In training mode only, three regularisers from the config apply: word dropout
+    (any token replaced by the unknown id with probability ``word_dropout``),
+    rare-word dropout (a token marked rare by :meth:`set_rare_words` replaced by
+    the unknown id with probability ``rare_word_dropout``) and dropout on the
+    embeddings. In evaluation mode the model is deterministic.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -45,18 +47,42 @@ class NERPredictor(Module):
                              config.num_layers, bias=config.bias,
                              nonlinearity=config.nonlinearity)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        # BoolTensor[V], True at rare ids; set by set_rare_words. Not saved with the
+        # weights (persistent=False): it only matters while training.
+        self.register_buffer("rare_words", None, persistent=False)
         self.init_weights()
 
+    def set_rare_words(self, token_ids: Sequence[int]) -> None:
+        """Mark the vocabulary ids that rare-word dropout may replace
+        (see :func:`ner_helpers.rare_words.rare_token_ids`)."""
+        mask = torch.zeros(self.config.vocab_size, dtype=torch.bool,
+                           device=next(self.parameters()).device)
+        mask[torch.as_tensor(list(token_ids), dtype=torch.long)] = True
+        self.rare_words = mask
+
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        if self.training and self.config.word_dropout > 0:
+        if self.training:
             input_ids = self.drop_words(input_ids)
         return self.model(self.embedding_dropout(self.embedding(input_ids)))
 
     def drop_words(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """Replace non-pad tokens LongTensor[B, L] by the unknown id at random."""
-        dropped = torch.rand(input_ids.shape, device=input_ids.device) < self.config.word_dropout
-        dropped &= input_ids != self.config.padding_idx
-        return input_ids.masked_fill(dropped, self.config.unk_idx)
+        """Replace non-pad tokens LongTensor[B, L] by the unknown id at random:
+        any token with probability ``word_dropout``, a rare one (see
+        :meth:`set_rare_words`) with probability ``rare_word_dropout``."""
+        config = self.config
+        dropped = torch.zeros(input_ids.shape, dtype=torch.bool, device=input_ids.device)
+        if config.word_dropout > 0:
+            dropped |= torch.rand(input_ids.shape, device=input_ids.device) < config.word_dropout
+        if config.rare_word_dropout > 0:
+            if self.rare_words is None:
+                raise KitError("rare_word_dropout is set but no rare words are marked: call "
+                               "set_rare_words(rare_token_ids(tokenizer, train_rows, "
+                               "max_count)) before training, or build the model with "
+                               "ner_helpers.experiment.build_predictor")
+            coin = torch.rand(input_ids.shape, device=input_ids.device)
+            dropped |= self.rare_words[input_ids] & (coin < config.rare_word_dropout)
+        dropped &= input_ids != config.padding_idx
+        return input_ids.masked_fill(dropped, config.unk_idx)
 
     def hidden_layer_names(self) -> list[str]:
         """Names of the per-layer activation modules, for :meth:`record_activations`."""

@@ -158,10 +158,9 @@ def section_0(repository_url: str, branch: str) -> list[dict]:
             from ner_helpers.device import resolve_device
             from ner_helpers.embedding import TokenEmbedding
             from ner_helpers.errors import KitError
-            from ner_helpers.experiment import build_optimizer, run_experiment
+            from ner_helpers.experiment import build_optimizer, build_predictor, run_experiment
             from ner_helpers.ffnn import FFNN
             from ner_helpers.metric import entity_scores, format_scores
-            from ner_helpers.model_config import ModelConfig
             from ner_helpers.predictor import NERPredictor
             from ner_helpers.rnn import RNN
             from ner_helpers.seeding import set_seed
@@ -207,10 +206,7 @@ def section_0(repository_url: str, branch: str) -> list[dict]:
 
             def build_model(config):
                 \"\"\"A fresh NERPredictor (embedding + FFNN or RNN) for `config`.\"\"\"
-                set_seed(config["seed"])
-                model_config = ModelConfig.from_dict({**config["model"],
-                                                      "vocab_size": tokenizer.vocab_size})
-                return NERPredictor(model_config)
+                return build_predictor(config, tokenizer, train_rows)
 
 
             def train_model(config, model=None):
