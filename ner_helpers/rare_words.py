@@ -29,8 +29,7 @@ def rare_token_ids(tokenizer: Tokenizer, rows: Iterable[Mapping], max_count: int
         raise KitError(f"rare_word_max_count must be a positive integer, got {max_count!r}")
     counts: Counter[str] = Counter()
     for row in rows:
-        tokens = row[text_colname]
-        counts.update([token.lower() for token in tokens] if tokenizer.lowercase else tokens)
+        counts.update(tokenizer.normalise(row[text_colname]))
     special = {tokenizer.pad_id, tokenizer.unk_id}
     rare = (tokenizer.token2id[token] for token, n in counts.items()
             if n <= max_count and token in tokenizer.token2id)

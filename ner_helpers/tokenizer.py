@@ -65,7 +65,7 @@ class Tokenizer:
             raise KitError(f"remove_frac must be in [0, 1), got {remove_frac}")
         counts: Counter[str] = Counter()
         for row in dataset:
-            counts.update(self._normalise(row[text_colname]))
+            counts.update(self.normalise(row[text_colname]))
         counts.pop(self.pad_token, None)
         counts.pop(self.unk_token, None)
 
@@ -79,7 +79,8 @@ class Tokenizer:
         self.id2token = {idx: token for token, idx in self.token2id.items()}
         return self
 
-    def _normalise(self, tokens: Iterable[str]) -> list[str]:
+    def normalise(self, tokens: Iterable[str]) -> list[str]:
+        """The tokens as the vocabulary stores them (lowercased when the tokenizer lowercases)."""
         return [token.lower() for token in tokens] if self.lowercase else list(tokens)
 
     # ------------------------------------------------------------------ saving
