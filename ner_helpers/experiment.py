@@ -73,6 +73,21 @@ def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
     return predictor
 
 
+def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: DataCollator,
+                  train_rows: Sequence[Mapping], val_rows: Sequence[Mapping] | None,
+                  show_progress: bool = True) -> Trainer:
+    """A :class:`Trainer` for ``model`` with the optimizer and settings of
+    ``config["training"]``, on ``config["device"]``, shuffling from ``config["seed"]``."""
+    training = config.get("training", {})
+    return Trainer(model, build_optimizer(model, training), collator, train_rows, val_rows,
+                   grad_clip_max_norm=training.get("grad_clip_max_norm"),
+                   use_class_weights=bool(training.get("use_class_weights", False)),
+                   device=config.get("device", "auto"),
+                   batch_size=int(training.get("batch_size", 32)),
+                   seed=int(config.get("seed", 0)), show_progress=show_progress,
+                   average_last_epochs=int(training.get("average_last_epochs", 1)))
+
+
 def _take(rows: list, limit: int | None) -> list:
     return rows if limit is None else rows[:limit]
 
@@ -108,18 +123,12 @@ def run_experiment(config: dict[str, Any], *, resume: bool = False, force: bool 
     val_rows = _take(load_split(dataset_dir / "val.json"), data_limits.get("max_val"))
     tokenizer = Tokenizer.load(resolve_path(config.get("tokenizer_path", paths["tokenizer"])))
 
-    generator_seed = int(config.get("seed", 0))
     predictor = build_predictor(config, tokenizer, train_rows)
     training = config.get("training", {})
     collator_settings = config.get("collator", {}) or {}
     collator = DataCollator(tokenizer, padding=collator_settings.get("padding", "longest"),
                             max_length=collator_settings.get("max_length"))
-    trainer = Trainer(predictor, build_optimizer(predictor, training), collator, train_rows,
-                      val_rows, grad_clip_max_norm=training.get("grad_clip_max_norm"),
-                      use_class_weights=bool(training.get("use_class_weights", False)),
-                      device=config.get("device", "auto"),
-                      batch_size=int(training.get("batch_size", 32)), seed=generator_seed,
-                      show_progress=show_progress)
+    trainer = build_trainer(config, predictor, collator, train_rows, val_rows, show_progress)
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -2,17 +2,18 @@
 
 Students write the two epoch loops (``_train_epoch`` and ``_eval_epoch``);
 everything else here is provided: running epochs, saving a checkpoint per
-epoch and a JSONL metrics log, resuming, and keeping the best epoch by
-validation entity F1.
+epoch and a JSONL metrics log, resuming, keeping the best epoch by validation
+entity F1, and (optionally) averaging the weights of the last epochs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,11 @@ class Trainer:
         batch_size: rows per batch.
         seed: seeds the shuffling of the training data.
         show_progress: draw progress bars.
+        average_last_epochs: score and keep, at each epoch, the mean of the
+            weights at the end of the last N epochs rather than the latest
+            weights alone (checkpoint averaging: the mean usually sits nearer
+            the centre of a good region than any single epoch). Training
+            itself always continues from the latest weights. 1 turns it off.
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -67,13 +73,18 @@ class Trainer:
                  train_data: Sequence[Mapping], val_data: Sequence[Mapping] | None = None,
                  grad_clip_max_norm: float | None = None, use_class_weights: bool = False,
                  device: str | torch.device = "auto", batch_size: int = 32, seed: int = 0,
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True, average_last_epochs: int = 1) -> None:
         self.device = resolve_device(device)
         self.model = model.to(self.device)
         self.optimizer = optimizer
         self.data_collator = data_collator
         self.grad_clip_max_norm = grad_clip_max_norm
         self.show_progress = show_progress
+        if int(average_last_epochs) < 1:
+            raise KitError(f"average_last_epochs must be at least 1, got {average_last_epochs}")
+        self.average_last_epochs = int(average_last_epochs)
+        # Copies of the weights at the end of the most recent epochs, oldest first.
+        self.recent_states: list[dict[str, torch.Tensor]] = []
 
         class_weights = balanced_class_weights(train_data) if use_class_weights else None
         if class_weights is not None:
@@ -168,7 +179,9 @@ class Trainer:
         an experiment folder, meaning its latest checkpoint) continues a run
         where it stopped; the result is the same as an uninterrupted run.
         The best epoch is the one with the highest validation weighted entity F1
-        (the training F1 when there is no validation data).
+        (the training F1 when there is no validation data). With
+        ``average_last_epochs`` above 1, each epoch's validation scores, and
+        the weights kept for the best epoch, are those of the averaged weights.
         """
         start_epoch = 1
         if resume_from is not None:
@@ -184,14 +197,15 @@ class Trainer:
         for epoch in epochs:
             started = time.perf_counter()
             train_scores = self._train_epoch()
-            val_scores = self._eval_epoch() if self.val_loader is not None else None
+            with self._weights_to_score():
+                val_scores = self._eval_epoch() if self.val_loader is not None else None
+                score = (val_scores or train_scores)[SELECTION_METRIC]
+                if score > self.best_score:
+                    self.best_epoch, self.best_score = epoch, score
+                    self.best_state = copy.deepcopy(self.model.state_dict())
             entry = {"epoch": epoch, "seconds": round(time.perf_counter() - started, 3),
                      "train": train_scores, "val": val_scores}
             self.history.append(entry)
-            score = (val_scores or train_scores)[SELECTION_METRIC]
-            if score > self.best_score:
-                self.best_epoch, self.best_score = epoch, score
-                self.best_state = copy.deepcopy(self.model.state_dict())
             epochs.set_postfix(loss=f"{train_scores['loss']:.3f}", f1=f"{score:.3f}",
                                best=self.best_epoch)
             if folder is not None:
@@ -202,6 +216,22 @@ class Trainer:
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         return self.history
+
+    @contextlib.contextmanager
+    def _weights_to_score(self) -> Iterator[None]:
+        """Inside the block the model holds the weights this epoch is scored and
+        kept with: the latest ones, or the mean over the last
+        ``average_last_epochs`` epochs. The latest weights come back afterwards."""
+        latest = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
+        self.recent_states = (self.recent_states + [latest])[-self.average_last_epochs:]
+        if len(self.recent_states) == 1:
+            yield
+            return
+        self.model.load_state_dict(average_states(self.recent_states))
+        try:
+            yield
+        finally:
+            self.model.load_state_dict(latest)
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path: str | Path, epoch: int) -> None:
@@ -216,6 +246,8 @@ class Trainer:
             "best_epoch": self.best_epoch,
             "best_score": self.best_score,
             "best_state": self.best_state,
+            # The latest weights are "model"; keep only the earlier ones averaged with them.
+            "earlier_states": self.recent_states[:-1],
         }
         path = Path(path)
         tmp = path.with_suffix(".tmp")
@@ -233,6 +265,9 @@ class Trainer:
         self.history = list(state["history"])
         self.best_epoch, self.best_score = state["best_epoch"], state["best_score"]
         self.best_state = state["best_state"]
+        latest = {name: value.detach().clone() for name, value in state["model"].items()}
+        earlier = list(state.get("earlier_states", []))
+        self.recent_states = (earlier + [latest])[-self.average_last_epochs:]
         return int(state["epoch"])
 
     def _truncate_metrics_log(self, path: Path, last_epoch: int) -> None:
@@ -242,6 +277,21 @@ class Trainer:
         kept = [line for line in path.read_text(encoding="utf-8").splitlines()
                 if line.strip() and json.loads(line)["epoch"] <= last_epoch]
         path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+
+def average_states(states: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of several state dicts with the same keys and shapes.
+
+    Floating-point tensors are averaged; any other tensor (an integer counter,
+    say) is taken from the last state.
+    """
+    averaged = {}
+    for name, last in states[-1].items():
+        if last.is_floating_point():
+            averaged[name] = torch.stack([state[name] for state in states]).mean(dim=0)
+        else:
+            averaged[name] = last.clone()
+    return averaged
 
 
 def latest_checkpoint(path: str | Path) -> Path:

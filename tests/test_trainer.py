@@ -7,10 +7,16 @@ import torch
 
 from ner_helpers.collator import DataCollator
 from ner_helpers.constants import NER_ENCODING_MAP
+from ner_helpers.errors import KitError
 from ner_helpers.model_config import ModelConfig
 from ner_helpers.predictor import NERPredictor
 from ner_helpers.tokenizer import Tokenizer
-from ner_helpers.trainer import Trainer, balanced_class_weights, latest_checkpoint
+from ner_helpers.trainer import (
+    Trainer,
+    average_states,
+    balanced_class_weights,
+    latest_checkpoint,
+)
 
 ROWS = [
     {"text": ["Alice", "visited", "Paris", "today"], "NER": ["B-PER", "O", "B-LOC", "O"]},
@@ -116,3 +122,59 @@ def test_same_seed_same_run():
     a.train(2)
     b.train(2)
     assert torch.equal(params(a.model), params(b.model))
+
+
+def test_average_states_means_floats_and_keeps_the_last_integers():
+    first = {"w": torch.tensor([1.0, 2.0]), "count": torch.tensor(1)}
+    second = {"w": torch.tensor([3.0, 6.0]), "count": torch.tensor(2)}
+    averaged = average_states([first, second])
+    assert torch.equal(averaged["w"], torch.tensor([2.0, 4.0]))
+    assert averaged["count"].item() == 2
+
+
+def checkpoint_weights(folder, epoch):
+    path = folder / "checkpoints" / f"epoch_{epoch:03d}.pt"
+    return torch.load(path, weights_only=True)["model"]
+
+
+def test_averaging_scores_and_keeps_the_mean_of_the_last_epochs(tmp_path):
+    trainer = make_trainer("rnn", lr=0.02, average_last_epochs=2)
+    history = trainer.train(4, output_dir=tmp_path)
+    for epoch in (2, 3, 4):
+        mean = average_states([checkpoint_weights(tmp_path, epoch - 1),
+                               checkpoint_weights(tmp_path, epoch)])
+        trainer.model.load_state_dict(mean)
+        assert trainer._eval_epoch()["weighted_f1"] == pytest.approx(
+            history[epoch - 1]["val"]["weighted_f1"])
+    best = trainer.best_epoch
+    expected = (average_states([checkpoint_weights(tmp_path, best - 1),
+                                checkpoint_weights(tmp_path, best)])
+                if best > 1 else checkpoint_weights(tmp_path, 1))
+    for name, value in expected.items():
+        assert torch.allclose(trainer.best_state[name], value)
+
+
+def test_averaging_does_not_change_the_training_path(tmp_path):
+    plain = make_trainer("rnn", lr=0.02)
+    plain.train(3, output_dir=tmp_path / "plain")
+    averaged = make_trainer("rnn", lr=0.02, average_last_epochs=2)
+    averaged.train(3, output_dir=tmp_path / "averaged")
+    latest_plain = checkpoint_weights(tmp_path / "plain", 3)
+    latest_averaged = checkpoint_weights(tmp_path / "averaged", 3)
+    assert all(torch.equal(latest_plain[name], latest_averaged[name]) for name in latest_plain)
+
+
+def test_resume_with_averaging_matches_an_uninterrupted_run(tmp_path):
+    straight = make_trainer("rnn", lr=0.02, average_last_epochs=3)
+    straight.train(4, output_dir=tmp_path / "a")
+    make_trainer("rnn", lr=0.02, average_last_epochs=3).train(2, output_dir=tmp_path / "b")
+    resumed = make_trainer("rnn", lr=0.02, average_last_epochs=3)
+    resumed.train(4, output_dir=tmp_path / "b", resume_from=tmp_path / "b")
+    assert torch.equal(params(straight.model), params(resumed.model))
+    assert [entry["val"] for entry in straight.history] == [
+        entry["val"] for entry in resumed.history]
+
+
+def test_averaging_needs_at_least_one_epoch():
+    with pytest.raises(KitError, match="average_last_epochs"):
+        make_trainer(average_last_epochs=0)

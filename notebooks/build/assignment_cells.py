@@ -158,7 +158,7 @@ def section_0(repository_url: str, branch: str) -> list[dict]:
             from ner_helpers.device import resolve_device
             from ner_helpers.embedding import TokenEmbedding
             from ner_helpers.errors import KitError
-            from ner_helpers.experiment import build_optimizer, build_predictor, run_experiment
+            from ner_helpers.experiment import build_predictor, build_trainer, run_experiment
             from ner_helpers.ffnn import FFNN
             from ner_helpers.metric import entity_scores, format_scores
             from ner_helpers.predictor import NERPredictor
@@ -166,7 +166,6 @@ def section_0(repository_url: str, branch: str) -> list[dict]:
             from ner_helpers.seeding import set_seed
             from ner_helpers.submission import build_submission, load_identity, save_identity
             from ner_helpers.tokenizer import Tokenizer
-            from ner_helpers.trainer import Trainer
             from ner_helpers.visual import (
                 activation_heatmap,
                 confusion_matrix_plot,
@@ -213,13 +212,10 @@ def section_0(repository_url: str, branch: str) -> list[dict]:
                 \"\"\"Train in memory (no files written); the trainer's model ends at its best epoch.\"\"\"
                 model = build_model(config) if model is None else model
                 training, limits = config["training"], config.get("data") or {}
-                trainer = Trainer(model, build_optimizer(model, training), DataCollator(tokenizer),
-                                  take(train_rows, limits.get("max_train")),
-                                  take(val_rows, limits.get("max_val")),
-                                  grad_clip_max_norm=training.get("grad_clip_max_norm"),
-                                  use_class_weights=training.get("use_class_weights", False),
-                                  device=config["device"], batch_size=training["batch_size"],
-                                  seed=config["seed"], show_progress=SHOW_PROGRESS)
+                trainer = build_trainer(config, model, DataCollator(tokenizer),
+                                        take(train_rows, limits.get("max_train")),
+                                        take(val_rows, limits.get("max_val")),
+                                        show_progress=SHOW_PROGRESS)
                 started = time.perf_counter()
                 trainer.train(training["epochs"])
                 trainer.seconds = time.perf_counter() - started
