@@ -830,7 +830,10 @@ def section_5() -> list[dict]:
             ### 5.2 Two layers (the RNN you submit)
 
             Writes `artefacts/experiments/rnn/` for the final submission (an earlier run is
-            kept as `rnn.old-N`).
+            kept as `rnn.old-N`). `rnn.yaml` sets `training.average_last_epochs: 2`: from the
+            second epoch on, each epoch is scored (and kept, if best) with the mean of the
+            weights at the end of that epoch and the one before. Averaging two nearby points of
+            training usually lands nearer the centre of a good region than either point.
             """),
         code("rnn-train", """
             rnn_config = experiment_config("rnn", "rnn", "model.num_layers=2")
