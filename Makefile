@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast lint bench bench-grading release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-grading release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -33,6 +33,9 @@ test: $(STAMP)  ## the full test suite
 
 test-fast: $(STAMP)  ## the tests not marked slow
 	$(BIN)/python -m pytest -n 2 -q -m "not slow and not browser"
+
+test-gpu: $(STAMP)  ## training on a CUDA GPU (run on a GPU host; skipped without one)
+	$(BIN)/python -m pytest -q -rs tests/test_cuda.py
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .

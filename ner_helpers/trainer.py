@@ -241,6 +241,8 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
+            # Dropout on a GPU draws from the CUDA generators, which have their own state.
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "shuffle_rng": self.shuffle_generator.get_state(),
             "history": self.history,
             "best_epoch": self.best_epoch,
@@ -261,6 +263,9 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"].cpu())
+        cuda_rng = state.get("cuda_rng")
+        if cuda_rng is not None and len(cuda_rng) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all([generator_state.cpu() for generator_state in cuda_rng])
         self.shuffle_generator.set_state(state["shuffle_rng"].cpu())
         self.history = list(state["history"])
         self.best_epoch, self.best_score = state["best_epoch"], state["best_score"]
