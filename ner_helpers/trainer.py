@@ -222,16 +222,18 @@ class Trainer:
         """Inside the block the model holds the weights this epoch is scored and
         kept with: the latest ones, or the mean over the last
         ``average_last_epochs`` epochs. The latest weights come back afterwards."""
-        latest = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
-        self.recent_states = (self.recent_states + [latest])[-self.average_last_epochs:]
-        if len(self.recent_states) == 1:
+        if self.average_last_epochs > 1:
+            latest = {name: value.detach().clone()
+                      for name, value in self.model.state_dict().items()}
+            self.recent_states = (self.recent_states + [latest])[-self.average_last_epochs:]
+        if len(self.recent_states) < 2:
             yield
             return
         self.model.load_state_dict(average_states(self.recent_states))
         try:
             yield
         finally:
-            self.model.load_state_dict(latest)
+            self.model.load_state_dict(self.recent_states[-1])  # the latest weights
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path: str | Path, epoch: int) -> None:
@@ -270,9 +272,9 @@ class Trainer:
         self.history = list(state["history"])
         self.best_epoch, self.best_score = state["best_epoch"], state["best_score"]
         self.best_state = state["best_state"]
-        latest = {name: value.detach().clone() for name, value in state["model"].items()}
-        earlier = list(state.get("earlier_states", []))
-        self.recent_states = (earlier + [latest])[-self.average_last_epochs:]
+        if self.average_last_epochs > 1:
+            earlier = list(state.get("earlier_states", []))
+            self.recent_states = (earlier + [dict(state["model"])])[-self.average_last_epochs:]
         return int(state["epoch"])
 
     def _truncate_metrics_log(self, path: Path, last_epoch: int) -> None:
