@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from ner_helpers.collator import DataCollator
-from ner_helpers.config import kit_config, resolve_path
-from ner_helpers.data.conll_reader import read_conll_file
+from ner_helpers.data import build_dataset, load_split
 from ner_helpers.experiment import build_predictor, build_trainer
 from ner_helpers.predictions import predict_rows
 from ner_helpers.tokenizer import Tokenizer
@@ -20,17 +19,12 @@ from ner_helpers.tokenizer import Tokenizer
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
-
-def sample_rows(split):
-    """The bundled sample corpus's ``split`` as rows of the kit's format."""
-    folder = resolve_path(kit_config()["paths"]["sample_source"])
-    rows, position = [], 0
-    for sentence in read_conll_file(folder / f"{split}.txt", split).sentences:
-        size = len(sentence.tokens)
-        rows.append({"text": sentence.tokens, "NER": sentence.tags,
-                     "index": list(range(position, position + size))})
-        position += size
-    return rows
+@pytest.fixture
+def sample(tmp_path):
+    """(train rows, val rows) of the bundled sample corpus, built by the data command."""
+    build_dataset(None, tmp_path / "dataset", tmp_path / "hidden_labels.json")
+    return (load_split(tmp_path / "dataset" / "train.json"),
+            load_split(tmp_path / "dataset" / "val.json"))
 
 
 def config(model_type, device):
@@ -42,8 +36,8 @@ def config(model_type, device):
 
 
 @pytest.mark.parametrize("model_type", ["ffnn", "rnn"])
-def test_training_runs_on_the_gpu_and_saves_cpu_weights(model_type, tmp_path):
-    train, val = sample_rows("train"), sample_rows("val")
+def test_training_runs_on_the_gpu_and_saves_cpu_weights(model_type, sample, tmp_path):
+    train, val = sample
     tokenizer = Tokenizer().train(train, min_freq=1, remove_frac=0.0)
     settings = config(model_type, "cuda")
     predictor = build_predictor(settings, tokenizer, train)
@@ -61,8 +55,8 @@ def test_training_runs_on_the_gpu_and_saves_cpu_weights(model_type, tmp_path):
     json.dumps(predictions)
 
 
-def test_resume_on_the_gpu_matches_an_uninterrupted_run(tmp_path):
-    train, val = sample_rows("train"), sample_rows("val")
+def test_resume_on_the_gpu_matches_an_uninterrupted_run(sample, tmp_path):
+    train, val = sample
     tokenizer = Tokenizer().train(train, min_freq=1, remove_frac=0.0)
     settings = config("rnn", "cuda")
 
