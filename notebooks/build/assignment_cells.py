@@ -222,6 +222,17 @@ def section_0(repository_url: str, branch: str) -> list[dict]:
                 return trainer
 
 
+            def submit(kind):
+                \"\"\"Build the `kind` submission zip, as `ner-kit submit KIND` does in a terminal.\"\"\"
+                if GRADING:
+                    print("submissions are not built while the notebook is graded")
+                    return
+                try:
+                    print(build_submission(kind).summary())
+                except KitError as error:
+                    print(f"not written: {error}")
+
+
             def best_val_scores(history):
                 \"\"\"The validation scores of the epoch with the best weighted F1.\"\"\"
                 return max((entry["val"] for entry in history), key=lambda s: s["weighted_f1"])
@@ -584,14 +595,7 @@ def milestone() -> list[dict]:
                   else "identity: not set yet; fill in the two lines above")
             """),
         code("milestone-submit", """
-            # The same as `ner-kit submit milestone` in a terminal.
-            if GRADING:
-                print("submissions are not built while the notebook is graded")
-            else:
-                try:
-                    print(build_submission("milestone").summary())
-                except KitError as error:
-                    print(f"not written: {error}")
+            submit("milestone")  # the same as `ner-kit submit milestone` in a terminal
             """),
     ]
 
@@ -946,14 +950,7 @@ def final_submission() -> list[dict]:
             check_all()
             """),
         code("final-submit", """
-            # The same as `ner-kit submit final` in a terminal.
-            if GRADING:
-                print("submissions are not built while the notebook is graded")
-            else:
-                try:
-                    print(build_submission("final").summary())
-                except KitError as error:
-                    print(f"not written: {error}")
+            submit("final")  # the same as `ner-kit submit final` in a terminal
             """),
     ]
 
