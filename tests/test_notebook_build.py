@@ -169,8 +169,11 @@ def test_the_bonus_holds_a_reference_in_an_ungraded_solution_cell(assignment):
 
 def test_submissions_use_the_submission_api(assignment):
     sources = {c.id: c.source for c in assignment.cells}
-    assert 'build_submission("milestone")' in sources["milestone-submit"]
-    assert 'build_submission("final")' in sources["final-submit"]
+    assert 'submit("milestone")' in sources["milestone-submit"]
+    assert 'submit("final")' in sources["final-submit"]
+    # submit(kind), defined with the notebook's helpers, goes through the submission API.
+    assert "def submit(kind):" in sources["helpers"]
+    assert "build_submission(kind)" in sources["helpers"]
     ids = [c.id for c in assignment.cells]
     assert ids.index("check-3-2") < ids.index("milestone-submit") < ids.index("check-4-1")
 
