@@ -2,7 +2,8 @@
 
 A submission zip holds (paths inside the zip)::
 
-    identity.json                    {"student_id": ..., "name": ...}
+    identity.json                    {"student_id": ..., "name": ...} and, when you
+                                     chose one, "leaderboard_name"
     submission.json                  kind, kit version, SHA-256 of every other file
     ner_helpers/<file>.py            the TODO files (4 for the milestone, 6 for the final)
     tokenizer.json                   final only: the trained tokenizer
@@ -49,6 +50,9 @@ from ner_helpers.errors import KitError
 
 KINDS = ("milestone", "final")
 IDENTITY_FILE = "identity.json"
+#: The optional key of identity.json naming you on a class leaderboard.
+LEADERBOARD_NAME_KEY = "leaderboard_name"
+LEADERBOARD_NAME_CHARS = 40
 MANIFEST_FILE = "submission.json"
 PACKAGE_FOLDER = "ner_helpers"
 TOKENIZER_FILE = "tokenizer.json"
@@ -85,10 +89,12 @@ def _looks_like_placeholder(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who hands the submission in."""
+    """Who hands the submission in, and (optionally) the name to show on a class
+    leaderboard instead of an anonymous id."""
 
     student_id: str
     name: str
+    leaderboard_name: str = ""
 
     def problems(self) -> list[str]:
         """What is wrong with the identity (empty when it is fine)."""
@@ -105,10 +111,17 @@ class Identity:
         elif (_looks_like_placeholder(name) or any(c in name for c in "<>{}[]")
               or name.lower() in _DUMMY_IDS or len(name) > 200 or "\n" in name):
             found.append(f"the name {name!r} looks like a placeholder")
+        chosen = self.leaderboard_name.strip()
+        if len(chosen) > LEADERBOARD_NAME_CHARS or not chosen.isprintable():
+            found.append(f"the leaderboard name {chosen!r} must be at most "
+                         f"{LEADERBOARD_NAME_CHARS} printable characters on one line")
         return found
 
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name.strip(), "student_id": self.student_id.strip()}
+        data = {"name": self.name.strip(), "student_id": self.student_id.strip()}
+        if self.leaderboard_name.strip():
+            data[LEADERBOARD_NAME_KEY] = self.leaderboard_name.strip()
+        return data
 
 
 def identity_path() -> Path:
@@ -118,9 +131,11 @@ def identity_path() -> Path:
     return resolve_path(paths.get("identity") or Path(paths["artefacts_dir"]) / IDENTITY_FILE)
 
 
-def save_identity(student_id: str, name: str, path: str | Path | None = None) -> Path:
-    """Check and store your student ID and name for later submissions."""
-    identity = Identity(str(student_id), str(name))
+def save_identity(student_id: str, name: str, path: str | Path | None = None, *,
+                  leaderboard_name: str = "") -> Path:
+    """Check and store your student ID and name for later submissions, and the name to
+    show on a class leaderboard when your course runs one (an anonymous id without it)."""
+    identity = Identity(str(student_id), str(name), str(leaderboard_name))
     problems = identity.problems()
     if problems:
         raise KitError("identity not saved: " + "; ".join(problems))
@@ -138,7 +153,8 @@ def load_identity(path: str | Path | None = None) -> Identity | None:
         return None
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
-        return Identity(str(data["student_id"]), str(data["name"]))
+        return Identity(str(data["student_id"]), str(data["name"]),
+                        str(data.get(LEADERBOARD_NAME_KEY, "")))
     except (ValueError, KeyError, TypeError) as exc:
         raise KitError(f"{source}: not an identity file ({exc}); write it again with "
                        "save_identity(...) or --student-id and --name") from None
@@ -459,19 +475,38 @@ def next_submission_path(out_dir: Path, kind: str) -> Path:
     return out_dir / f"{kind}-{max(numbers, default=0) + 1:03d}.zip"
 
 
+def _stored_leaderboard_name() -> str:
+    """The leaderboard name of the stored identity ("" when none or unreadable)."""
+    try:
+        stored = load_identity()
+    except KitError:
+        return ""
+    return stored.leaderboard_name if stored is not None else ""
+
+
 def build_submission(kind: str, *, student_id: str | None = None, name: str | None = None,
-                     out_dir: str | Path | None = None, **options: Any) -> SubmissionReport:
+                     out_dir: str | Path | None = None, leaderboard_name: str | None = None,
+                     **options: Any) -> SubmissionReport:
     """Check and write a submission zip; raise :class:`KitError` listing every problem.
 
     ``student_id`` and ``name``, when given, are checked and stored (see
-    :func:`save_identity`) before use. Other options are those of
+    :func:`save_identity`) before use, and so is ``leaderboard_name`` (``""`` removes
+    it; ``None`` keeps the stored one). Other options are those of
     :func:`plan_submission`.
     """
     if (student_id is None) != (name is None):
         raise KitError("give both the student ID and the name (or neither, to use the stored "
                        "identity)")
     if student_id is not None and name is not None:
-        save_identity(student_id, name)
+        chosen = leaderboard_name if leaderboard_name is not None else \
+            _stored_leaderboard_name()
+        save_identity(student_id, name, leaderboard_name=chosen)
+    elif leaderboard_name is not None:
+        stored = load_identity()
+        if stored is None:
+            raise KitError("your identity is not set: give the student ID and the name with "
+                           "the leaderboard name")
+        save_identity(stored.student_id, stored.name, leaderboard_name=leaderboard_name)
     plan = plan_submission(kind, **options)
     if plan.problems:
         lines = "\n".join(f"  - {problem}" for problem in plan.problems)

@@ -25,7 +25,12 @@ from autograder.sandbox.workspace import build_workspace
 from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.data import load_hidden_labels, load_split
 from ner_helpers.errors import KitError
-from ner_helpers.submission import IDENTITY_FILE, MANIFEST_FILE, PACKAGE_FOLDER
+from ner_helpers.submission import (
+    IDENTITY_FILE,
+    LEADERBOARD_NAME_KEY,
+    MANIFEST_FILE,
+    PACKAGE_FOLDER,
+)
 
 IDENTITY_CHARS = 200
 
@@ -63,6 +68,9 @@ def read_identity(unpacked: UnpackedSubmission, notes: list[str]) -> dict[str, s
         identity[key] = value
         if not value:
             notes.append(f"{IDENTITY_FILE} has no {key}")
+    chosen = " ".join(str(data.get(LEADERBOARD_NAME_KEY, "")).split())[:IDENTITY_CHARS]
+    if chosen:  # optional: the name a class leaderboard shows
+        identity[LEADERBOARD_NAME_KEY] = chosen
     return identity
 
 

@@ -6,6 +6,10 @@ Layout (Gradescope autograder specification): top-level ``score``,
 ``name``, ``score``, ``max_score``, ``status`` (passed or failed), ``output``
 (the feedback message) and ``visibility``. Keys are sorted and nothing in it
 depends on time, so grading twice writes the same bytes.
+
+When grading.yaml enables the leaderboard, ``leaderboard`` holds Gradescope's
+list of ``name``, ``value`` and ``order`` per model
+(:mod:`autograder.grader.leaderboard`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from autograder.grader.leaderboard import results_entries
 from autograder.grader.result import GradingResult
 from autograder.grader.settings import ResultSettings
 
@@ -64,13 +69,17 @@ def results_json(result: GradingResult, settings: ResultSettings) -> dict[str, A
             "visibility": settings.visibility,
             "tags": ["performance", item.model],
         })
-    return {
+    data = {
         "score": result.score,
         "output": summary_text(result),
         "visibility": settings.visibility,
         "stdout_visibility": settings.stdout_visibility,
         "tests": tests,
     }
+    leaderboard = results_entries(result, settings.leaderboard)
+    if leaderboard:
+        data["leaderboard"] = leaderboard
+    return data
 
 
 def render(result: GradingResult, settings: ResultSettings) -> str:

@@ -13,6 +13,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from autograder.grader.class_settings import (
+    LEADERBOARD_OFF,
+    REPORT_OFF,
+    LeaderboardSettings,
+    ReportSettings,
+    read_leaderboard,
+    read_report,
+)
 from ner_helpers.config import load_yaml
 from ner_helpers.errors import KitError
 
@@ -69,6 +77,8 @@ class ResultSettings:
     stdout_visibility: str
     decimals: int
     message_chars: int
+    #: Gradescope's ``leaderboard`` in results.json (and the class leaderboard files).
+    leaderboard: LeaderboardSettings = LEADERBOARD_OFF
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,8 @@ class GradingSettings:
     unpack: UnpackLimits
     sandbox: SandboxLimits
     source: str = field(default="grading.yaml", compare=False)
+    #: The class report of ``grade-batch``.
+    report: ReportSettings = REPORT_OFF
 
     def kind(self, name: str) -> KindSettings:
         if name not in self.kinds:
@@ -174,11 +186,13 @@ def load_settings(path: str | Path | None = None) -> GradingSettings:
         models=models,
         tagging_batch_size=reader.positive_int(performance, "performance", "batch_size"),
         calibration=_read_calibration(reader),
-        results=_read_results(reader),
+        results=replace(_read_results(reader),
+                        leaderboard=read_leaderboard(data, str(path), tuple(models))),
         gradescope=_read_gradescope(reader),
         unpack=_read_unpack(reader),
         sandbox=_read_sandbox(reader),
         source=str(path),
+        report=read_report(data, str(path)),
     )
     return settings
 

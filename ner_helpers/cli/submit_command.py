@@ -6,7 +6,13 @@ import argparse
 
 from ner_helpers.config import kit_config
 from ner_helpers.errors import KitError
-from ner_helpers.submission import KINDS, build_submission, load_identity, plan_submission
+from ner_helpers.submission import (
+    KINDS,
+    LEADERBOARD_NAME_CHARS,
+    build_submission,
+    load_identity,
+    plan_submission,
+)
 
 NAME = "submit"
 HELP = ("Check and write the milestone zip (the four files of TODOs 1.1 to 3) or the final zip "
@@ -15,7 +21,9 @@ HELP = ("Check and write the milestone zip (the four files of TODOs 1.1 to 3) or
 
 EPILOG = """\
 Your identity (student ID and name) is stored in artefacts/identity.json the
-first time you pass --student-id and --name, and reused afterwards.
+first time you pass --student-id and --name, and reused afterwards. When your
+course runs a class leaderboard, --leaderboard-name NAME stores the name it
+shows for you (without one it shows an anonymous id; "" removes it).
 
 Every problem found is listed at once and nothing is written until all are
 fixed. Earlier submissions are kept: each run writes KIND-NNN.zip with the next
@@ -29,6 +37,7 @@ examples:
   ner-kit submit final
   ner-kit submit final --rnn rnn-small --check
   ner-kit submit final --notebook ~/Downloads/assignment.ipynb
+  ner-kit submit final --leaderboard-name "Team Viterbi"
 """
 
 
@@ -39,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=KINDS, help="which submission to build")
     parser.add_argument("--student-id", help="your student ID (stored for later submissions)")
     parser.add_argument("--name", help="your full name (stored for later submissions)")
+    parser.add_argument("--leaderboard-name", metavar="NAME",
+                        help="the name a class leaderboard shows for you, at most "
+                             f"{LEADERBOARD_NAME_CHARS} characters (stored; default: an "
+                             "anonymous id)")
     for model in kit_config()["submission"]["models"]:
         parser.add_argument(f"--{model}", metavar="EXPERIMENT",
                             help=f"experiment name or folder of the {model} model "
@@ -73,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
 
         identity = (Identity(args.student_id, args.name) if args.student_id is not None
                     else load_identity())
+        if identity is not None and args.leaderboard_name is not None:
+            identity = Identity(identity.student_id, identity.name, args.leaderboard_name)
         plan = plan_submission(args.kind, identity=identity, **options)
         for warning in plan.warnings:
             print(f"warning: {warning}")
@@ -82,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"the {args.kind} submission is ready ({len(plan.entries)} files)")
         return 0
     report = build_submission(args.kind, student_id=args.student_id, name=args.name,
-                              out_dir=args.out_dir, **options)
+                              out_dir=args.out_dir, leaderboard_name=args.leaderboard_name,
+                              **options)
     print(report.summary())
     return 0
