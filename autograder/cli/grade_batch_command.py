@@ -10,13 +10,20 @@ from ner_helpers.config import resolve_path
 
 NAME = "grade-batch"
 HELP = ("Grade every submission (zip file or sub-folder) of a folder in parallel; write "
-        "results.json and feedback.md per submission and a gradebook CSV.")
+        "results.json and feedback.md per submission, a gradebook CSV and a class report.")
 
 EPILOG = """\
 Outputs go to OUT/<submission>/ and OUT/gradebook.csv (one row per submission:
 student ID, name, total, points per TODO, performance points and F1; a
 submission that could not be graded gets a row whose status says why). An
 existing gradebook.csv is kept as gradebook.prev-N.csv.
+
+Beside the gradebook: OUT/class-report.html, one self-contained page with the
+score distribution, pass rates per TODO and hidden test, the tests failed most,
+the F1 of the models against the baselines and the submissions not graded
+(`report:` in grading.yaml); and, when `leaderboard: enabled` is true there,
+OUT/leaderboard.csv and OUT/leaderboard.html ranking the models' F1 under the
+names students chose or anonymous ids.
 
 examples:
   ner-instructor grade-batch submissions/ --workers 2
@@ -56,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
                          test_split=args.test_split, progress=not args.no_progress)
     graded = sum(1 for row in report.rows if str(row.get("status", "")).startswith("graded"))
     print(f"{len(report.rows)} submissions, {graded} graded; gradebook: {report.gradebook}")
+    for path in report.pages:
+        print(f"written: {path}")
     for row in report.rows:
         if not str(row.get("status", "")).startswith("graded"):
             print(f"  {row['submission']}: {row['status']}")

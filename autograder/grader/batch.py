@@ -4,7 +4,9 @@ Each zip file and each sub-folder of the input folder is one submission. Every
 submission is graded in a worker process (its own sandboxed child under it),
 its ``results.json`` and ``feedback.md`` go to ``OUT/<submission>/``, and
 ``OUT/gradebook.csv`` gets one row per submission, also for those the grader
-could not grade.
+could not grade. Beside it go the class report (``OUT/class-report.html``,
+:mod:`.class_report`) and, when grading.yaml enables it, the class leaderboard
+(:mod:`.leaderboard`).
 
 A worker process can die under a submission: the kernel's out-of-memory killer
 ends it when a container's memory limit is reached, or student code that gets
@@ -28,8 +30,10 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from autograder.grader.class_report import batch_details, write_class_report
 from autograder.grader.engine import grade_submission, submission_name
 from autograder.grader.gradebook import error_row, result_row, write_gradebook
+from autograder.grader.leaderboard import write_leaderboard
 from autograder.grader.outputs import write_outputs
 from autograder.grader.settings import GradingSettings, load_settings
 from ner_helpers.errors import KitError
@@ -47,6 +51,8 @@ class BatchReport:
     rows: list[dict[str, Any]]
     gradebook: Path
     out_dir: Path
+    #: The class report and leaderboard files written beside the gradebook.
+    pages: tuple[Path, ...] = ()
 
 
 def find_submissions(folder: Path, exclude: Path | None = None) -> list[Path]:
@@ -87,6 +93,7 @@ def grade_one(path: Path, name: str, out_dir: Path, kind: str, settings: Grading
         return error_row(name, f"{type(exc).__name__}: {exc}")
     write_outputs(result, out_dir / name, settings.results)
     row = result_row(result)
+    row.update(batch_details(result, settings))  # for the class pages, not the gradebook
     if result.internal_errors:
         row["status"] = "graded (with internal grader errors; see the log)"
     return row
@@ -119,7 +126,11 @@ def grade_batch(folder: str | Path, out_dir: str | Path, *, workers: int = 1,
         rows += _grade_in_pool(jobs, grade_one, workers, bar)
     bar.close()
     gradebook = write_gradebook(rows, out_dir / GRADEBOOK_FILE, settings)
-    return BatchReport(sorted(rows, key=lambda r: str(r["submission"])), gradebook, out_dir)
+    report = write_class_report(rows, out_dir, settings, folder.name)
+    pages = ([report] if report else []) + write_leaderboard(
+        rows, out_dir, settings.results.leaderboard, f"Leaderboard: {folder.name}")
+    return BatchReport(sorted(rows, key=lambda r: str(r["submission"])), gradebook, out_dir,
+                       tuple(pages))
 
 
 def _grade_in_pool(jobs: dict[Path, Job], worker: Worker, workers: int,

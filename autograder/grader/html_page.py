@@ -24,7 +24,6 @@ figure img { max-width: 100%; height: auto; border: 1px solid #e4e8eb; }
 figcaption { color: #555; font-size: 0.88em; }
 .message { font-family: "DejaVu Sans Mono", monospace; font-size: 0.85em;
            overflow-wrap: anywhere; }
-.low { color: #b42318; font-weight: bold; }
 .summary td { min-width: 6em; }
 details summary { cursor: pointer; color: #0a58ca; margin: 0.4em 0; }
 """
