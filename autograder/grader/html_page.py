@@ -15,7 +15,8 @@ h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #d0d7de;
 p.lead { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.6em 0 1em; font-size: 0.92em; }
 th, td { border: 1px solid #d0d7de; padding: 0.28em 0.6em; text-align: left;
-         vertical-align: top; }
+         vertical-align: top; white-space: nowrap; }
+td:last-child { white-space: normal; }
 th { background: #f3f5f7; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafbfc; }
