@@ -17,6 +17,7 @@ Debian package `chromium`; the browser test is skipped without it).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -38,7 +39,8 @@ from autograder.grader.batch import BatchReport, grade_batch
 from autograder.grader.leaderboard import anonymous_id
 from autograder.grader.settings import GradingSettings, default_settings_path, load_settings
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("class_report")]
+#: The graded batch is shared by the tests that use it: one xdist worker runs them all.
+graded_batch = pytest.mark.xdist_group("class_report")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -143,6 +145,8 @@ def share(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.1f}%"
 
 
+@pytest.mark.slow
+@graded_batch
 def test_the_report_shows_the_gradebooks_figures(graded) -> None:
     report, settings = graded
     page_path = report.out_dir / settings.report.file
@@ -189,6 +193,8 @@ def test_the_report_shows_the_gradebooks_figures(graded) -> None:
         assert figures[f"f1-{model}-reached"] == str(sum(s >= entry.baseline for s in scores))
 
 
+@pytest.mark.slow
+@graded_batch
 def test_the_report_shows_each_hidden_tests_pass_rate_and_the_failures(graded) -> None:
     report, settings = graded
     page_path = report.out_dir / settings.report.file
@@ -216,6 +222,8 @@ def test_the_report_shows_each_hidden_tests_pass_rate_and_the_failures(graded) -
     assert junk["status"].split(": ", 1)[1].split(" (")[0] in page.replace("&#x27;", "'")
 
 
+@pytest.mark.slow
+@graded_batch
 def test_the_report_is_self_contained_escaped_and_deterministic(graded) -> None:
     report, settings = graded
     page_path = report.out_dir / settings.report.file
@@ -228,6 +236,8 @@ def test_the_report_is_self_contained_escaped_and_deterministic(graded) -> None:
     assert class_report.render(report.rows, settings, "class-2026") == page
 
 
+@pytest.mark.slow
+@graded_batch
 def test_the_leaderboard_ranks_final_submissions_under_pseudonyms(graded) -> None:
     report, settings = graded
     board = settings.results.leaderboard
@@ -261,6 +271,8 @@ def test_the_leaderboard_ranks_final_submissions_under_pseudonyms(graded) -> Non
             (report.out_dir / name / "results.json").read_text())
 
 
+@pytest.mark.slow
+@graded_batch
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(),
                     reason="no /usr/bin/chromium: install it with `apt-get install -y "
@@ -305,3 +317,26 @@ def test_the_report_reads_well_in_chromium_offline(graded, tmp_path: Path) -> No
     if keep:
         Path(keep).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(screenshot, keep)
+
+
+def test_a_batch_with_nothing_graded_and_hostile_text_still_gives_a_page(tmp_path: Path) -> None:
+    """Fast: rows as the batch returns them, none graded, with hostile reasons."""
+    settings = load_settings()
+    rows = [{"submission": "junk<script>", "kind": "final", "score": 0, "max_score": 100,
+             "status": "rejected: junk.zip is not a zip <script>alert(1)</script>\x1b[2J"},
+            {"submission": "dead", "status": "error: the grading process was killed"}]
+    path = class_report.write_class_report(rows, tmp_path, settings, "empty <class>")
+    assert path == tmp_path / settings.report.file
+    page = path.read_text(encoding="utf-8")
+    figures = read_page(path).figures
+    assert figures["count-submissions"] == "2" and figures["count-graded"] == "0"
+    assert figures["count-rejected"] == "1" and figures["count-errors"] == "1"
+    assert figures["score-final-count"] == "1" and figures["score-final-max"] == "0.00"
+    assert "No graded submission." in page and "No hidden test failed." in page
+    assert "<script>" not in page and "\x1b" not in page
+    assert "junk.zip is not a zip &lt;script&gt;alert(1)&lt;/script&gt;[2J" in page
+    assert "empty &lt;class&gt;" in page
+    assert class_report.render(list(reversed(rows)), settings, "empty <class>") == page
+    off = dataclasses.replace(settings, report=dataclasses.replace(settings.report,
+                                                                   enabled=False))
+    assert class_report.write_class_report(rows, tmp_path / "off", off, "x") is None
