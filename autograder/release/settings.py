@@ -83,6 +83,8 @@ class ReleaseSettings:
     sections: dict[str, str]
     colab_repository_url: str
     colab_branch: str
+    #: Example addresses a real release must not use (``colab.placeholder_urls``).
+    colab_placeholder_urls: tuple[str, ...]
     leak: LeakCheckSettings
     nbgrader: NbgraderSettings
 
@@ -156,6 +158,8 @@ def load_release_settings(path: str | Path | None = None) -> ReleaseSettings:
         sections={str(k): str(v) for k, v in sections.items()},
         colab_repository_url=str(_get(data, "colab.repository_url", where)).rstrip("/"),
         colab_branch=str(_get(data, "colab.branch", where)),
+        colab_placeholder_urls=tuple(str(url) for url in
+                                     (data.get("colab") or {}).get("placeholder_urls") or ()),
         leak=leak,
         nbgrader=nbgrader,
     )
