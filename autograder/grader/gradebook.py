@@ -20,6 +20,8 @@ from autograder.grader.result import GradingResult
 from autograder.grader.settings import GradingSettings
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The kind column of a rejected submission whose kind could not be read.
+UNKNOWN_KIND = "unknown"
 
 
 def safe_cell(value: Any) -> Any:
@@ -53,6 +55,22 @@ def result_row(result: GradingResult) -> dict[str, Any]:
     for item in result.performance:
         row[f"{item.model}_points"] = item.points
         row[f"{item.model}_f1"] = "" if item.f1 is None else round(item.f1, 4)
+    return row
+
+
+def rejected_row(result: GradingResult, kind_known: bool) -> dict[str, Any]:
+    """The row of a rejected submission: no TODO or model points (nothing was graded).
+
+    ``kind_known`` is False when the batch let each submission declare its kind
+    and this one was rejected before it could: its kind and maximum are then
+    left blank rather than guessed.
+    """
+    row = {name: value for name, value in result_row(result).items()
+           if name in ("submission", "student_id", "name", "kind", "status", "score",
+                       "max_score")}
+    if not kind_known:
+        row["kind"] = UNKNOWN_KIND
+        row["max_score"] = ""
     return row
 
 
