@@ -12,7 +12,6 @@ from autograder.grader.result import GradingResult
 from autograder.grader.results_json import cut
 from autograder.grader.settings import ResultSettings
 
-
 #: Said after the score: the kit grades the TODOs, the written answers are graded apart.
 HAND_GRADED_NOTE = "autograded; the written answers in your notebook are graded by hand"
 
