@@ -512,3 +512,35 @@ def test_outside_colab_the_working_copy_is_packed(student_project, tmp_path):
     report = build_submission("milestone", out_dir=tmp_path / "out")
     assert answer_texts(zipped_notebook(report.path))[0] == "Saved in JupyterLab."
     assert f"notebook: {saved} as last saved" in report.summary()
+
+
+def test_the_submission_cell_in_a_real_kernel_takes_the_live_notebook(student_project,
+                                                                      tmp_path):
+    """The notebook's own route: build_submission in a Jupyter kernel (where the Colab
+    page is reachable), with the simulated front end importable in that kernel."""
+    import zipfile
+
+    from nbclient import NotebookClient
+
+    fake = tmp_path / "fake-colab"
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "_message.py").write_text(FAKE_FRONT_END)
+    live = tmp_path / "live.ipynb"
+    live.write_text(json.dumps(answers_notebook(LIVE_ANSWER)))
+    out = tmp_path / "out"
+    cell = nbformat.v4.new_code_cell(
+        "from ner_helpers.submission import build_submission\n"
+        f"print(build_submission('milestone', out_dir={str(out)!r}).summary())")
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    env = dict(os.environ, FAKE_COLAB_NOTEBOOK=str(live),
+               PYTHONPATH=os.pathsep.join([str(fake), str(ROOT)]))
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(student_project)}}).execute(env=env)
+    printed = "".join(output.get("text", "") for output in notebook.cells[0].outputs)
+    assert "notebook: the notebook open in Colab" in printed, printed
+    [zipped] = sorted(out.glob("milestone-0*.zip"))
+    with zipfile.ZipFile(zipped) as archive:
+        packed = json.loads(archive.read("notebooks/assignment.ipynb"))
+    assert answer_texts(packed)[0] == LIVE_ANSWER

@@ -49,9 +49,10 @@ NO_RELU = ("hidden = self.f[0](self.W(embeddings))", "hidden = self.W(embeddings
 BROKEN_CHECK = "check-4-2"
 #: The cells that use the broken FFNN's hidden layers.
 BROKEN_CELLS = {BROKEN_CHECK, "final-checks", "ffnn-heatmaps"}
-#: Signs of a failure of the set-up (files, imports, the data) rather than of student code.
-SETUP_FAILURES = ("FileNotFoundError", "ModuleNotFoundError", "ImportError", "KitError",
-                  "train.json", "tokenizer.json", "No module named")
+#: Errors of a failed set-up (files, imports, the data) rather than of student code.
+SETUP_ERRORS = ("FileNotFoundError", "ModuleNotFoundError", "ImportError", "KitError")
+#: Signs of such a failure in an error output.
+SETUP_FAILURES = (*SETUP_ERRORS, "train.json", "tokenizer.json", "No module named")
 
 
 def student_notebook(course: Path) -> nbformat.NotebookNode:
@@ -296,7 +297,7 @@ def test_feedback_shows_no_traceback_of_the_kit(graded: Path) -> None:
     for student in (CORRECT, BROKEN):
         raw, text = feedback_text(graded, student)
         for sign in ("Traceback (most recent call last)", "site-packages", "ner_helpers/checks",
-                     *SETUP_FAILURES):
+                     *(f"{name}:" for name in SETUP_ERRORS)):
             assert sign not in text, (student, sign)
         assert f"{ANSWER} (answer-1_1)" in text
     _, broken = feedback_text(graded, BROKEN)
@@ -309,8 +310,9 @@ def test_gradebook_merge_adds_the_hand_graded_answers(graded: Path, tmp_path: Pa
     with Gradebook(f"sqlite:///{graded / 'gradebook.db'}", SETTINGS.nbgrader.course_id) as gb:
         notebook = gb.find_submission_notebook("assignment", ASSIGNMENT_ID, CORRECT)
         written = [g for g in notebook.grades if g.cell_type == "markdown"]
-        for grade in written:
+        for grade in written:  # what formgrader does when a TA enters a score
             grade.manual_score = grade.max_score
+            grade.needs_manual_grade = False
         gb.db.commit()
         written_max = sum(g.max_score for g in written)
     kit = tmp_path / "gradebook.csv"
