@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from autograder.grader.batch import grade_one
@@ -41,3 +42,5 @@ def test_feedback_says_the_written_answers_are_graded_by_hand(tmp_path: Path) ->
     feedback = (tmp_path / "out" / "broken" / "feedback.md").read_text()
     assert "Score: 0 / 40 autograded; the written answers in your notebook are graded by " \
            "hand" in feedback
+    results = json.loads((tmp_path / "out" / "broken" / "results.json").read_text())
+    assert "written answers in your notebook are graded by hand" in results["output"]
