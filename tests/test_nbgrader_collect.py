@@ -198,6 +198,7 @@ def test_collect_builds_what_autograde_needs(material: dict[str, Path],
     assert collect(material, download, course) == 0
     printed = capsys.readouterr().out
     assert "2 collected, 0 unchanged" in printed
+    assert "has no nbgrader_config.py yet; `ner-instructor release` creates" in printed
     assert "older submission of s1001" in printed and "a milestone submission" in printed
     assert "__MACOSX" not in printed
     folder = course / "submitted" / CORRECT / ASSIGNMENT_ID

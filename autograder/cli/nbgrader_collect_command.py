@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from autograder.nbgrader.collect import KINDS, collect_submissions
+from autograder.nbgrader.course_directory import CONFIG_NAME
 from autograder.release.settings import load_release_settings
 from ner_helpers.config import kit_config, project_root
 
@@ -70,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
     report = collect_submissions(args.source, course, root=root, settings=settings, kit=kit,
                                  dataset_dir=dataset, kind=args.kind)
     print(report.summary())
-    if report.collected:
+    if not (report.course_dir / CONFIG_NAME).is_file():
+        print(f"note: {report.course_dir} has no {CONFIG_NAME} yet; `ner-instructor release` "
+              "creates the course directory (and the student notebooks nbgrader needs)")
+    elif report.collected:
         print(f"next: cd {report.course_dir} && nbgrader autograde "
               f"{settings.nbgrader.assignment_id} --force")
     return 0
