@@ -20,6 +20,8 @@ def not_a_zip(tmp_path: Path) -> Path:
 
 
 def test_a_rejected_zip_of_unknown_kind_gets_no_todo_points(tmp_path: Path) -> None:
+    """A milestone batch graded with kind auto: the unreadable zip's kind is unknown, so
+    its row is no `final` row with 0.0 in every TODO column."""
     row = grade_one(not_a_zip(tmp_path), "broken", tmp_path / "out", "auto", SETTINGS,
                     None, None)
     assert row["status"].startswith("rejected: ")

@@ -29,9 +29,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from autograder.grader.engine import grade_submission, submission_name
-from autograder.grader.gradebook import error_row, rejected_row, result_row, write_gradebook
+from autograder.grader.gradebook import error_row, result_row, write_gradebook
 from autograder.grader.outputs import write_outputs
-from autograder.grader.settings import KINDS, GradingSettings, load_settings
+from autograder.grader.settings import GradingSettings, load_settings
 from ner_helpers.errors import KitError
 
 GRADEBOOK_FILE = "gradebook.csv"
@@ -86,7 +86,7 @@ def grade_one(path: Path, name: str, out_dir: Path, kind: str, settings: Grading
     except Exception as exc:  # noqa: BLE001 (a grader bug must not stop the batch)
         return error_row(name, f"{type(exc).__name__}: {exc}")
     write_outputs(result, out_dir / name, settings.results)
-    row = rejected_row(result, kind in KINDS) if result.rejected else result_row(result)
+    row = result_row(result)
     if result.internal_errors:
         row["status"] = "graded (with internal grader errors; see the log)"
     return row

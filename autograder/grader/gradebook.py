@@ -40,6 +40,11 @@ def columns(settings: GradingSettings) -> list[str]:
 
 
 def result_row(result: GradingResult) -> dict[str, Any]:
+    """The gradebook row of one result (:func:`rejected_row` for a rejected one)."""
+    return rejected_row(result) if result.rejected else _graded_row(result)
+
+
+def _graded_row(result: GradingResult) -> dict[str, Any]:
     identity = result.identity or {}
     row: dict[str, Any] = {
         "submission": result.submission,
@@ -58,17 +63,17 @@ def result_row(result: GradingResult) -> dict[str, Any]:
     return row
 
 
-def rejected_row(result: GradingResult, kind_known: bool) -> dict[str, Any]:
+def rejected_row(result: GradingResult) -> dict[str, Any]:
     """The row of a rejected submission: no TODO or model points (nothing was graded).
 
-    ``kind_known`` is False when the batch let each submission declare its kind
-    and this one was rejected before it could: its kind and maximum are then
-    left blank rather than guessed.
+    When the submission was rejected before its kind could be read (a batch
+    graded with kind ``auto``), its kind and maximum are left blank rather than
+    guessed.
     """
-    row = {name: value for name, value in result_row(result).items()
+    row = {name: value for name, value in _graded_row(result).items()
            if name in ("submission", "student_id", "name", "kind", "status", "score",
                        "max_score")}
-    if not kind_known:
+    if not result.kind_known:
         row["kind"] = UNKNOWN_KIND
         row["max_score"] = ""
     return row
