@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_SRC ?=
+# RELEASE_ARGS: extra options of `ner-instructor release`, e.g. --allow-placeholder-url
+# for a dry run while colab.repository_url is still the example address.
+RELEASE_ARGS ?=
 STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
@@ -46,8 +49,8 @@ bench: $(STAMP)  ## reference results on DATA_SRC (default ../shared/data/conll2
 bench-grading: $(STAMP)  ## time and peak memory of grading one final submission (DATA_SRC)
 	$(BIN)/python benchmarks/grading_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
-release: $(STAMP)  ## build the student release under artefacts/release (with leak check)
-	$(BIN)/ner-instructor release
+release: $(STAMP)  ## build the student release (with leak check); RELEASE_ARGS=--allow-placeholder-url for a dry run
+	$(BIN)/ner-instructor release $(RELEASE_ARGS)
 
 leak-check: $(STAMP)  ## leak-check the built student release
 	$(BIN)/ner-instructor leak-check

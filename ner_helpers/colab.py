@@ -366,6 +366,67 @@ def use_working_copy(root: Path) -> None:
     importlib.invalidate_caches()
 
 
+# ---------------------------------------------------------------------- the live notebook
+#: The Colab front end's request that returns the open notebook, as the browser holds it.
+GET_NOTEBOOK_REQUEST = "get_ipynb"
+#: Seconds to wait for the front end's answer.
+GET_NOTEBOOK_TIMEOUT_S = 30
+
+
+class LiveNotebookError(RuntimeError):
+    """Colab is running but its front end did not hand over the open notebook."""
+
+
+def in_notebook_kernel() -> bool:
+    """True inside a Jupyter kernel (the process a notebook's cells run in)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def live_notebook(timeout_s: float = GET_NOTEBOOK_TIMEOUT_S) -> dict | None:
+    """The notebook open in Colab, with every edit made so far, saved or not.
+
+    Colab keeps the notebook a student edits in the browser (and in Drive), not
+    in the working copy; its front end hands the notebook's contents to the
+    kernel on the ``get_ipynb`` request of ``google.colab._message`` (the way
+    grading tools export notebooks from Colab).
+
+    Returns:
+        the notebook as a dict (nbformat 4 JSON), or ``None`` outside Colab.
+
+    Raises:
+        LiveNotebookError: in Colab, when the front end does not answer or its
+            answer holds no notebook (the message says why).
+    """
+    if not in_colab():
+        return None
+    if not in_notebook_kernel():
+        raise LiveNotebookError("this runs outside the notebook's kernel (e.g. `!ner-kit "
+                                "submit` in a cell), where the Colab page cannot be reached; "
+                                "use the notebook's submission cell, submit(kind), instead")
+    try:
+        message = importlib.import_module(f"{COLAB_MODULE}._message")
+        response = message.blocking_request(GET_NOTEBOOK_REQUEST, request="",
+                                            timeout_sec=timeout_s)
+    except Exception as exc:  # noqa: BLE001 (any failure of the front end means "no notebook")
+        raise LiveNotebookError(f"the Colab front end did not hand over the notebook "
+                                f"({type(exc).__name__}: {exc})") from None
+    if isinstance(response, dict) and response.get("error"):
+        raise LiveNotebookError(f"the Colab front end answered with an error: "
+                                f"{response['error']}")
+    notebook = response.get("ipynb") if isinstance(response, dict) else None
+    if isinstance(notebook, str):
+        try:
+            notebook = json.loads(notebook)
+        except ValueError:
+            notebook = None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise LiveNotebookError("the Colab front end's answer holds no notebook (no list of "
+                                "cells)")
+    return notebook
+
+
 # ---------------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
     """``python -m ner_helpers.colab``: write the badge and first-cell settings."""

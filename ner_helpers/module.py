@@ -65,6 +65,21 @@ class Module(nn.Module):
                 handle.remove()
 
 
+class NotRecorded(KeyError):
+    """No output of a module was recorded: the forward pass never called it.
+
+    In Jupyter it shows as one line (what was not recorded and why), not as a
+    traceback through this package: the cause is in the model's ``forward``.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def _render_traceback_(self) -> list[str]:
+        """Called by IPython instead of printing the full traceback."""
+        return [f"{type(self).__name__}: {self}"]
+
+
 class ActivationRecord:
     """Outputs captured by forward hooks, one entry per module name.
 
@@ -86,6 +101,9 @@ class ActivationRecord:
         return name in self._outputs
 
     def __getitem__(self, name: str) -> torch.Tensor:
+        if name not in self._outputs:
+            raise NotRecorded(f"no activations of {name} were recorded: the model's forward "
+                              f"pass never called {name} (look at its forward method)")
         outputs = self._outputs[name]
         if len(outputs) == 1:
             return outputs[0]

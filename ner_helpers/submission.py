@@ -10,9 +10,10 @@ A submission zip holds (paths inside the zip)::
     models/<model>/config.json       final only, for ffnn and rnn: the model config,
     models/<model>/weights.pt        its weights (a plain state dict)
     models/<model>/test_predictions.json   and its tags for the test split
-    notebooks/assignment.ipynb       your notebook with the written answers, as last saved
-                                     (``submission.notebook`` in kit.yaml; a warning when
-                                     it is missing or its answers are still empty)
+    notebooks/assignment.ipynb       your notebook with the written answers: in Colab the
+                                     notebook open in the browser, as it is now; elsewhere
+                                     ``submission.notebook`` of kit.yaml as last saved (a
+                                     warning when it is missing or its answers are empty)
 
 Before writing anything the pieces are checked (files present and valid
 Python; for the final: the tokenizer loads, each model loads with its config
@@ -169,6 +170,10 @@ class SubmissionPlan:
     entries: dict[str, bytes] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Where the packed notebook came from, in words (None: no notebook packed).
+    notebook_origin: str | None = None
+    #: Why the notebook open in Colab could not be taken (None outside Colab or on success).
+    live_notebook_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,14 +186,13 @@ class SubmissionReport:
     entries: tuple[str, ...]
     size_bytes: int
     warnings: tuple[str, ...]
-    notebook: Path | None = None
+    notebook: str | None = None
 
     def summary(self) -> str:
         lines = [f"{self.kind} submission written: {self.path} ({self.size_bytes:,} bytes, "
                  f"{len(self.entries)} files)", f"copy: {self.latest}"]
         if self.notebook is not None:
-            lines.append(f"notebook: {self.notebook} as last saved (save it before building "
-                         "the zip, so that your latest answers are in it)")
+            lines.append(f"notebook: {self.notebook}")
         lines += [f"warning: {warning}" for warning in self.warnings]
         lines.append("Upload " + self.path.name + " (or the copy) as your submission.")
         return "\n".join(lines)
@@ -223,9 +227,11 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
         experiments: experiment name or folder per model, e.g. ``{"rnn": "rnn-small"}``
             (default: the experiment named like the model).
         dataset_dir: the folder with ``test.json`` (default: ``paths.dataset_dir``).
-        notebook_path: your assignment notebook (default: ``submission.notebook``; none
-            when that setting is empty). It goes into the zip as
-            ``notebooks/<its name>`` for the written answers, graded by hand.
+        notebook_path: your assignment notebook. Default: in Colab the notebook open
+            in the browser, as it is now (taken from the Colab front end); elsewhere
+            ``submission.notebook`` of kit.yaml as saved on disk; none when that
+            setting is empty. It goes into the zip as ``notebooks/<its name>`` for the
+            written answers, graded by hand.
     """
     if kind not in KINDS:
         raise KitError(f"unknown submission kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -326,9 +332,20 @@ def empty_answers(notebook: Mapping[str, Any]) -> tuple[int, int]:
     return empty, len(answers)
 
 
+COLAB_NOTEBOOK_HELP = (
+    "In Colab, run the submission cell again (the notebook is taken from the Colab page); "
+    "if that keeps failing, download the notebook (File > Download > Download .ipynb), "
+    "upload it to the notebooks folder of your working copy and pass it: "
+    "submit(kind, notebook=\"notebooks/assignment.ipynb\") in the notebook or "
+    "`ner-kit submit KIND --notebook notebooks/assignment.ipynb` in a terminal")
+
+
 def _add_notebook(plan: SubmissionPlan, given: str | Path | None,
                   configured: str | None) -> None:
+    """Pack the notebook: the one named, else the live one in Colab, else the working copy's."""
     if given is None and not configured:
+        return
+    if given is None and _add_live_notebook(plan, str(configured)):
         return
     path = resolve_path(given) if given is not None else resolve_path(str(configured))
     if not path.is_file():
@@ -336,6 +353,8 @@ def _add_notebook(plan: SubmissionPlan, given: str | Path | None,
                    "answers are not in it")
         if given is not None:
             plan.problems.append(message)
+        elif plan.live_notebook_error is not None:
+            plan.problems.append(f"{message}; {plan.live_notebook_error}. {COLAB_NOTEBOOK_HELP}")
         else:
             plan.warnings.append(f"{message} (save the notebook there, or hand it in as your "
                                  "course says)")
@@ -349,17 +368,49 @@ def _add_notebook(plan: SubmissionPlan, given: str | Path | None,
         plan.problems.append(f"{path}: not a readable notebook ({exc}); open it in Jupyter and "
                              "save it again")
         return
+    if plan.live_notebook_error is not None:
+        plan.warnings.append(f"{plan.live_notebook_error}: the zip holds {path} as saved in the "
+                             f"working copy, not the notebook you edit in Colab. "
+                             f"{COLAB_NOTEBOOK_HELP}")
     empty, total = empty_answers(notebook)
     if total and empty == total:
         plan.warnings.append(
             f"{path}: none of the {total} written answers is filled in yet. The zip holds the "
-            "notebook as saved on disk: save it first. In Colab the notebook you edit is not "
-            "this file: download it (File > Download > Download .ipynb) and save it here, "
-            "or hand it in as your course says")
+            "notebook as saved on disk: save it first (File > Save, or Ctrl+S)")
     elif empty:
         plan.warnings.append(f"{path}: {empty} of the {total} written answers are still empty "
-                           "(fine for optional questions you skipped)")
+                             "(fine for optional questions you skipped)")
     plan.entries[notebook_entry(path)] = data
+    plan.notebook_origin = f"{path} as last saved (save it before building the zip, so that " \
+                           "your latest answers are in it)"
+
+
+def _add_live_notebook(plan: SubmissionPlan, configured: str) -> bool:
+    """In Colab, pack the notebook open in the browser as ``notebooks/<configured name>``.
+
+    Returns True when it was packed; outside Colab, or when the Colab front end
+    fails (``plan.live_notebook_error`` then says why), False.
+    """
+    from ner_helpers.colab import LiveNotebookError, live_notebook, notebook_json
+
+    try:
+        notebook = live_notebook()
+    except LiveNotebookError as exc:
+        plan.live_notebook_error = str(exc)
+        return False
+    if notebook is None:
+        return False
+    entry = notebook_entry(configured)
+    empty, total = empty_answers(notebook)
+    if total and empty == total:
+        plan.warnings.append(f"the notebook open in Colab: none of the {total} written answers "
+                             "is filled in yet")
+    elif empty:
+        plan.warnings.append(f"the notebook open in Colab: {empty} of the {total} written "
+                             "answers are still empty (fine for optional questions you skipped)")
+    plan.entries[entry] = notebook_json(notebook).encode("utf-8")
+    plan.notebook_origin = "the notebook open in Colab, as it is now (saved or not)"
+    return True
 
 
 def _test_indices(plan: SubmissionPlan, dataset_dir: str | Path | None,
@@ -518,10 +569,5 @@ def build_submission(kind: str, *, student_id: str | None = None, name: str | No
     temporary = latest.with_name(latest.name + ".tmp")
     shutil.copyfile(path, temporary)
     temporary.replace(latest)
-    notebooks = [name for name in plan.entries if name.startswith(NOTEBOOKS_FOLDER + "/")]
-    notebook = None
-    if notebooks:
-        given = options.get("notebook_path")
-        notebook = resolve_path(given) if given is not None else default_notebook_path()
     return SubmissionReport(kind, path, latest, tuple(sorted(plan.entries)),
-                            path.stat().st_size, tuple(plan.warnings), notebook)
+                            path.stat().st_size, tuple(plan.warnings), plan.notebook_origin)

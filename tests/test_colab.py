@@ -353,3 +353,194 @@ def test_notebook_json_matches_nbformat_layout():
     notebook = json.loads((ROOT / "notebooks" / "setup.ipynb").read_text())
     text = colab.notebook_json(notebook)
     assert text == nbformat.writes(nbformat.reads(text, as_version=4)) + "\n"
+
+
+# ---------------------------------------------------------------------- submissions in Colab
+#: A simulated Colab front end: ``blocking_request("get_ipynb", ...)`` answers with the
+#: notebook in the file named by FAKE_COLAB_NOTEBOOK (the page's live contents), or fails
+#: the way an unanswered request does when FAKE_COLAB_SILENT is set.
+FAKE_FRONT_END = '''
+import json
+import os
+
+REQUESTS = []
+
+
+def blocking_request(request_type, request="", timeout_sec=5, parent=None):
+    REQUESTS.append((request_type, request, timeout_sec))
+    if os.environ.get("FAKE_COLAB_SILENT"):
+        raise TimeoutError("no answer from the front end")
+    if request_type != "get_ipynb":
+        return {"error": "unknown request"}
+    with open(os.environ["FAKE_COLAB_NOTEBOOK"], encoding="utf-8") as handle:
+        return {"ipynb": json.load(handle)}
+'''
+LIVE_ANSWER = "Padding each batch to its own longest sentence wastes far fewer positions."
+
+
+def answers_notebook(answer: str) -> dict:
+    """A notebook with two written-answer cells (nbgrader solution markdown), the first
+    holding ``answer``, as Colab's front end hands it over (sources as lists of lines)."""
+    def answer_cell(number: int, text: str) -> dict:
+        return {"cell_type": "markdown", "id": f"answer-{number}", "source": [text],
+                "metadata": {"nbgrader": {"solution": True, "grade": True, "points": 2,
+                                          "grade_id": f"answer-{number}", "locked": False}}}
+    cells = [{"cell_type": "markdown", "id": "intro", "metadata": {}, "source": ["# NER"]},
+             answer_cell(1, answer), answer_cell(2, "YOUR ANSWER HERE")]
+    return {"cells": cells, "metadata": {"colab": {"name": "assignment.ipynb"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.fixture()
+def student_project(tmp_path, monkeypatch):
+    """A working copy (as cloned in Colab) whose saved notebook has no answers yet."""
+    from ner_helpers.submission import save_identity
+
+    project = tmp_path / "ner-homework"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("")
+    (project / "notebooks" / "assignment.ipynb").write_text(
+        json.dumps(answers_notebook("YOUR ANSWER HERE")))
+    monkeypatch.chdir(project)
+    save_identity("s1234567", "Ada Lovelace")
+    return project
+
+
+@pytest.fixture()
+def front_end(tmp_path, monkeypatch):
+    """The simulated Colab: fake google.colab and google.colab._message on sys.path, a
+    live notebook with one written answer, and a notebook kernel to run in."""
+    fake = tmp_path / "fake-colab"
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "_message.py").write_text(FAKE_FRONT_END)
+    for name in [n for n in sys.modules if n == "google" or n.startswith("google.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(fake))
+    live = tmp_path / "live.ipynb"
+    live.write_text(json.dumps(answers_notebook(LIVE_ANSWER)))
+    monkeypatch.setenv("FAKE_COLAB_NOTEBOOK", str(live))
+    monkeypatch.delenv("FAKE_COLAB_SILENT", raising=False)
+    monkeypatch.setattr(colab, "in_notebook_kernel", lambda: True)
+    yield fake
+    for name in [n for n in sys.modules if n == "google" or n.startswith("google.")]:
+        sys.modules.pop(name, None)
+
+
+def zipped_notebook(path: Path) -> dict:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("notebooks/assignment.ipynb"))
+
+
+def answer_texts(notebook: dict) -> list[str]:
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in notebook["cells"] if c["id"].startswith("answer-")]
+
+
+def test_in_colab_the_zip_carries_the_live_notebook(student_project, front_end, tmp_path):
+    from ner_helpers.submission import build_submission
+
+    report = build_submission("milestone", out_dir=tmp_path / "out")
+    packed = zipped_notebook(report.path)
+    assert answer_texts(packed) == [LIVE_ANSWER, "YOUR ANSWER HERE"]
+    assert "notebook: the notebook open in Colab" in report.summary()
+    assert any("1 of the 2 written answers are still empty" in w for w in report.warnings)
+    import google.colab._message as message  # the fake front end was asked, once
+
+    assert [request[0] for request in message.REQUESTS] == ["get_ipynb"]
+    # the working copy's saved notebook (no answers) is not what was packed
+    saved = json.loads((student_project / "notebooks" / "assignment.ipynb").read_text())
+    assert answer_texts(saved)[0] == "YOUR ANSWER HERE"
+
+
+def test_an_explicit_notebook_wins_over_the_live_one(student_project, front_end, tmp_path):
+    from ner_helpers.submission import build_submission
+
+    given = tmp_path / "downloaded.ipynb"
+    given.write_text(json.dumps(answers_notebook("An answer from a downloaded copy.")))
+    report = build_submission("milestone", out_dir=tmp_path / "out", notebook_path=given)
+    import zipfile
+
+    with zipfile.ZipFile(report.path) as archive:
+        packed = json.loads(archive.read("notebooks/downloaded.ipynb"))
+    assert answer_texts(packed)[0] == "An answer from a downloaded copy."
+
+
+def test_a_silent_front_end_falls_back_to_the_working_copy_with_a_warning(
+        student_project, front_end, tmp_path, monkeypatch):
+    from ner_helpers.submission import build_submission
+
+    monkeypatch.setenv("FAKE_COLAB_SILENT", "1")
+    report = build_submission("milestone", out_dir=tmp_path / "out")
+    assert answer_texts(zipped_notebook(report.path))[0] == "YOUR ANSWER HERE"
+    warning = next(w for w in report.warnings if "did not hand over the notebook" in w)
+    assert "File > Download > Download .ipynb" in warning and "--notebook" in warning
+
+
+def test_without_live_or_saved_notebook_the_submission_stops_and_says_what_to_do(
+        student_project, front_end, tmp_path, monkeypatch):
+    from ner_helpers.errors import KitError
+    from ner_helpers.submission import build_submission
+
+    monkeypatch.setenv("FAKE_COLAB_SILENT", "1")
+    (student_project / "notebooks" / "assignment.ipynb").unlink()
+    with pytest.raises(KitError) as failure:
+        build_submission("milestone", out_dir=tmp_path / "out")
+    message = str(failure.value)
+    assert "was not written" in message and "TimeoutError" in message
+    assert "run the submission cell again" in message and "--notebook" in message
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_terminal_in_colab_is_told_to_use_the_notebook_cell(student_project, front_end,
+                                                               tmp_path, monkeypatch):
+    """``!ner-kit submit`` runs in a shell, not in the kernel: the page is out of reach."""
+    monkeypatch.setattr(colab, "in_notebook_kernel", lambda: False)
+    with pytest.raises(colab.LiveNotebookError, match=r"use the notebook's submission cell"):
+        colab.live_notebook()
+
+
+def test_outside_colab_the_working_copy_is_packed(student_project, tmp_path):
+    from ner_helpers.submission import build_submission
+
+    assert colab.live_notebook() is None
+    saved = student_project / "notebooks" / "assignment.ipynb"
+    saved.write_text(json.dumps(answers_notebook("Saved in JupyterLab.")))
+    report = build_submission("milestone", out_dir=tmp_path / "out")
+    assert answer_texts(zipped_notebook(report.path))[0] == "Saved in JupyterLab."
+    assert f"notebook: {saved} as last saved" in report.summary()
+
+
+def test_the_submission_cell_in_a_real_kernel_takes_the_live_notebook(student_project,
+                                                                      tmp_path):
+    """The notebook's own route: build_submission in a Jupyter kernel (where the Colab
+    page is reachable), with the simulated front end importable in that kernel."""
+    import zipfile
+
+    from nbclient import NotebookClient
+
+    fake = tmp_path / "fake-colab"
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "_message.py").write_text(FAKE_FRONT_END)
+    live = tmp_path / "live.ipynb"
+    live.write_text(json.dumps(answers_notebook(LIVE_ANSWER)))
+    out = tmp_path / "out"
+    cell = nbformat.v4.new_code_cell(
+        "from ner_helpers.submission import build_submission\n"
+        f"print(build_submission('milestone', out_dir={str(out)!r}).summary())")
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    env = dict(os.environ, FAKE_COLAB_NOTEBOOK=str(live),
+               PYTHONPATH=os.pathsep.join([str(fake), str(ROOT)]))
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(student_project)}}).execute(env=env)
+    printed = "".join(output.get("text", "") for output in notebook.cells[0].outputs)
+    assert "notebook: the notebook open in Colab" in printed, printed
+    [zipped] = sorted(out.glob("milestone-0*.zip"))
+    with zipfile.ZipFile(zipped) as archive:
+        packed = json.loads(archive.read("notebooks/assignment.ipynb"))
+    assert answer_texts(packed)[0] == LIVE_ANSWER

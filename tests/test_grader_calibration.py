@@ -9,7 +9,14 @@ import yaml
 from test_grader_fixtures import experiment_f1, inside, trained_project
 
 from autograder.cli.main import main as instructor_main
-from autograder.grader.calibration import propose_baseline, set_baseline
+from autograder.grader.calibration import (
+    TrainingAmount,
+    experiment_training,
+    propose_baseline,
+    set_baseline,
+    shipped_training,
+    undertraining_warnings,
+)
 from autograder.grader.settings import default_settings_path, load_settings
 from ner_helpers.errors import KitError
 
@@ -68,8 +75,12 @@ def test_calibrate_from_experiments_proposes_and_writes_on_request(
     assert code == 0
     printed = capsys.readouterr().out
     assert "grading.yaml unchanged" in printed
+    # the fixture's ffnn trained 4 epochs, the shipped ffnn.yaml asks for 6
+    assert "warning: ffnn: the reference ffnn trained 4 epochs, fewer than the 6 of the " \
+           "shipped ffnn.yaml" in printed and "proposed baseline is too low" in printed
     assert config.read_text() == default_settings_path().read_text()
     data = yaml.safe_load(proposal.read_text())
+    assert any(line.startswith("ffnn: ") for line in data["warnings"])
     expected = {model: propose_baseline(experiment_f1(project, model), 0.85, 0.01)
                 for model in ("ffnn", "rnn")}
     assert {m: v["proposed_baseline"] for m, v in data["models"].items()} == expected
@@ -93,7 +104,11 @@ def test_calibrate_trains_the_shipped_configs(project: Path, tmp_path: Path,
         code = instructor_main(["calibrate", "--epochs", "1", "--max-train", "40",
                                 "--no-progress", "--proposal", str(proposal)])
     assert code == 0
-    assert "training the reference rnn (calibrate-rnn)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "training the reference rnn (calibrate-rnn)" in printed
+    for model in ("ffnn", "rnn"):
+        assert f"warning: {model}: the reference calibrate-{model} trained 1 epochs" in printed
+    assert "40 training sentences, fewer than the" in printed
     data = yaml.safe_load(proposal.read_text())
     assert sorted(data["models"]) == ["ffnn", "rnn"]
     experiments = project / "artefacts" / "experiments"
@@ -114,3 +129,33 @@ def test_gradebook_cells_never_become_formulas(tmp_path: Path) -> None:
     row = next(csv.DictReader(path.open()))
     assert row["name"] == "'=HYPERLINK(\"x\")" and row["student_id"] == "'@evil"
     assert row["score"] == "-1.5"
+
+
+def write_experiment(folder: Path, config: dict, epochs_logged: int) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    (folder / "metrics.jsonl").write_text("".join(
+        f'{{"epoch": {epoch}, "train": {{"loss": 1.0}}}}\n'
+        for epoch in range(1, epochs_logged + 1)))
+    return folder
+
+
+def test_undertrained_references_are_named(tmp_path: Path) -> None:
+    shipped = shipped_training({"training": {"epochs": 6}}, train_size=1000)
+    assert shipped == TrainingAmount(6, 1000)
+    short = experiment_training(write_experiment(
+        tmp_path / "short", {"training": {"epochs": 2}, "data": {"max_train": 300}}, 2), 1000)
+    assert short == TrainingAmount(2, 300)
+    [warning] = undertraining_warnings("rnn", "short", short, shipped, "the shipped rnn.yaml")
+    assert warning.startswith("rnn: the reference short trained 2 epochs, fewer than the 6 "
+                              "of the shipped rnn.yaml and 300 training sentences, fewer "
+                              "than the 1,000")
+    assert "proposed baseline is too low" in warning
+    # stopped early: the metrics log counts, not the configured epochs
+    stopped = experiment_training(write_experiment(
+        tmp_path / "stopped", {"training": {"epochs": 6}}, 3), 1000)
+    assert stopped == TrainingAmount(3, 1000)
+    assert undertraining_warnings("ffnn", "stopped", stopped, shipped, "ffnn.yaml")
+    full = experiment_training(write_experiment(
+        tmp_path / "full", {"training": {"epochs": 6}, "data": {"max_train": 5000}}, 6), 1000)
+    assert undertraining_warnings("ffnn", "full", full, shipped, "ffnn.yaml") == []

@@ -171,3 +171,15 @@ def test_word_dropout_only_in_training_and_never_on_padding():
     assert torch.equal(predictor(ids), predictor(ids))
     with pytest.raises(KitError, match="word_dropout"):
         ModelConfig("ffnn", vocab_size=5, word_dropout=1.0)
+
+
+def test_an_activation_never_recorded_is_one_short_line():
+    """A forward pass that never calls a hooked module (e.g. an FFNN that skips its ReLU)
+    gives a one-line error in Jupyter, not a traceback through the package."""
+    from ner_helpers.module import ActivationRecord, NotRecorded
+
+    with pytest.raises(KeyError) as failure:
+        ActivationRecord()["model.f.0"]
+    assert isinstance(failure.value, NotRecorded)
+    assert "forward pass never called model.f.0" in str(failure.value)
+    assert failure.value._render_traceback_() == [f"NotRecorded: {failure.value}"]

@@ -171,9 +171,14 @@ def test_submissions_use_the_submission_api(assignment):
     sources = {c.id: c.source for c in assignment.cells}
     assert 'submit("milestone")' in sources["milestone-submit"]
     assert 'submit("final")' in sources["final-submit"]
-    # submit(kind), defined with the notebook's helpers, goes through the submission API.
-    assert "def submit(kind):" in sources["helpers"]
-    assert "build_submission(kind)" in sources["helpers"]
+    # submit(kind), defined with the notebook's helpers, goes through the submission API,
+    # which takes the notebook from the Colab page in Colab (a path given wins).
+    assert "def submit(kind, notebook=None):" in sources["helpers"]
+    assert "build_submission(kind, notebook_path=notebook)" in sources["helpers"]
+    for cell_id in ("milestone-title", "final-title"):
+        text = " ".join(sources[cell_id].split())
+        assert "In Colab the submission cell takes this notebook from the Colab page" in text
+        assert "Download .ipynb" not in sources[cell_id]
     ids = [c.id for c in assignment.cells]
     assert ids.index("check-3-2") < ids.index("milestone-submit") < ids.index("check-4-1")
 
@@ -228,3 +233,20 @@ def test_nbgrader_generate_assignment_strips_answers_and_solutions(tmp_path):
         if meta.get("grade") or meta.get("locked"):
             assert meta.get("checksum"), cell.id
     assert [c.id for c in released.cells] == list(source_cells)
+
+
+def test_setup_notebook_installs_like_the_readme():
+    """The conda environment is the one environment.yml names (ner-kit), and the install
+    lines are those of the student README (make setup, the CPU build of torch)."""
+    import yaml
+
+    setup = nbformat.read(ROOT / "notebooks" / "setup.ipynb", as_version=4)
+    title = next(c.source for c in setup.cells if c.id == "title")
+    name = yaml.safe_load((ROOT / "environment.yml").read_text())["name"]
+    assert name == "ner-kit" and f"conda activate {name}" in title
+    assert "ner-homework" not in title
+    readme = (ROOT / "autograder" / "release" / "templates" / "README.md").read_text()
+    for line in ("conda env create -f environment.yml", "make setup", "python -m venv .venv",
+                 'python -m pip install -e ".[notebook]"',
+                 "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu"):
+        assert line in title and line in readme, line

@@ -49,7 +49,8 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built(source: Path, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("release") / "student"
     course = tmp_path_factory.mktemp("course")
-    return build_release(source, out, course_dir=course, make_zip=True, say=QUIET)
+    return build_release(source, out, course_dir=course, make_zip=True, say=QUIET,
+                         allow_placeholder_url=True)
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +175,7 @@ def test_release_refuses_a_dataset_that_was_not_built(source: Path, tmp_path: Pa
     out = tmp_path / "student"
     with pytest.raises(KitError, match="has not been built.*ner-kit data"):
         build_release(source, out, dataset_dir=tmp_path / "empty", course_dir=tmp_path / "c",
-                      say=QUIET)
+                      say=QUIET, allow_placeholder_url=True)
     assert not out.exists()
 
 
@@ -184,7 +185,7 @@ def test_release_refuses_a_test_split_with_labels(source: Path, tmp_path: Path) 
     shutil.copyfile(dataset / "val.json", dataset / "test.json")
     with pytest.raises(KitError, match=r"test.json: row 1 carries NER labels"):
         build_release(source, tmp_path / "student", dataset_dir=dataset,
-                      course_dir=tmp_path / "c", say=QUIET)
+                      course_dir=tmp_path / "c", say=QUIET, allow_placeholder_url=True)
 
 
 # ------------------------------------------------------------------ notebooks
@@ -236,7 +237,8 @@ def test_rebuild_is_byte_identical_and_keeps_the_earlier_release(source: Path, b
     first = tree_bytes(built.out_dir)
     first_zip = built.zip_path.read_bytes()
     again = build_release(source, built.out_dir, course_dir=built.course_dir,
-                          make_zip=True, say=QUIET)
+                          make_zip=True, say=QUIET,
+                         allow_placeholder_url=True)
     assert again.previous == built.out_dir.with_name("student.prev")
     assert tree_bytes(again.previous) == first
     assert tree_bytes(again.out_dir) == first
@@ -256,7 +258,8 @@ def test_a_leak_in_the_source_rejects_the_build_and_keeps_the_earlier_release(
     planted.write_text("kept for later\n### BEGIN HIDDEN TESTS\n")
     try:
         with pytest.raises(KitError) as failure:
-            build_release(source, earlier, course_dir=built.course_dir, say=QUIET)
+            build_release(source, earlier, course_dir=built.course_dir, say=QUIET,
+                          allow_placeholder_url=True)
     finally:
         planted.unlink()
     message = str(failure.value)

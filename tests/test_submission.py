@@ -324,7 +324,7 @@ def test_empty_answers_and_broken_notebooks(identified: Path, tmp_path: Path) ->
         plan = plan_submission("milestone", notebook_path=path)
         assert not plan.problems
         assert plan.entries["notebooks/answers.ipynb"] == path.read_bytes()
-        assert any("none of the 2 written answers is filled in yet" in w and "Colab" in w
+        assert any("none of the 2 written answers is filled in yet" in w and "save it first" in w
                    for w in plan.warnings), plan.warnings
 
         path.write_text(small_notebook("Padding to the longest sentence wastes less.",

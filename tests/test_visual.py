@@ -343,3 +343,20 @@ def test_sentence_length_plot_errors():
         sentence_length_plot([3, -1])
     with pytest.raises(KitError, match="string"):
         sentence_length_plot(["a sentence"])
+
+
+def test_learning_curves_of_one_epoch_have_whole_epoch_ticks():
+    """A one-epoch run (quick mode) gets the tick "1", not 0.945, 0.960, ..."""
+    record = {"epoch": 1, "train": {"loss": 0.5, "weighted_f1": 0.3},
+              "val": {"loss": 0.6, "weighted_f1": 0.2}}
+    for records in ([record], [{**record, "epoch": e} for e in range(1, 4)],
+                    [{**record, "epoch": e} for e in range(1, 31)]):
+        fig = learning_curves(records)
+        fig.canvas.draw()
+        for ax in fig.axes:
+            low, high = ax.get_xlim()
+            ticks = [tick for tick in ax.get_xticks() if low <= tick <= high]
+            assert ticks and all(float(tick).is_integer() for tick in ticks), ticks
+            labels = [label.get_text() for label in ax.get_xticklabels() if label.get_text()]
+            assert all("." not in label for label in labels), labels
+        plt.close(fig)

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from autograder.grader.calibration import (
     Proposal,
+    experiment_training,
     proposal_table,
     propose_baseline,
+    shipped_training,
+    undertraining_warnings,
     write_baselines,
     write_proposal,
 )
@@ -39,7 +42,9 @@ printed and written to calibration.proposal_file; grading.yaml changes only
 with --write, which first copies it to grading.yaml.bak-N.
 
 Training the defaults on a full corpus takes a while on a CPU; --epochs and
---max-train make a quick trial run (whose baselines are then too low).
+--max-train make a quick trial run. A reference that trained fewer epochs or
+on fewer sentences than the shipped config (also one read with
+--from-experiments) gets a warning: its proposed baseline is then too low.
 
 examples:
   ner-instructor calibrate
@@ -110,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     tokenizer = None
     if not args.from_experiments:
         tokenizer = _train_tokenizer(resolve_path(settings.calibration.tokenizer_file))
+    train_size = len(load_split(resolve_path(kit_config()["paths"]["dataset_dir"])
+                                / "train.json"))
     proposals = []
     for model, entry in settings.models.items():
         if args.from_experiments:
@@ -121,11 +128,17 @@ def run(args: argparse.Namespace) -> int:
             raise KitError(f"{predictions}: not found; train the experiment (or run "
                            f"`ner-kit predict --experiment {folder.name}`) first")
         f1 = float(score_predictions(load_predictions(predictions), labels)["weighted_f1"])
+        warnings = undertraining_warnings(
+            model, folder.name, experiment_training(folder, train_size),
+            shipped_training(load_config(model), train_size), f"the shipped {model}.yaml")
         proposals.append(Proposal(model, str(folder), f1, entry.baseline, propose_baseline(
-            f1, settings.calibration.fraction, settings.calibration.step)))
+            f1, settings.calibration.fraction, settings.calibration.step), tuple(warnings)))
     print(proposal_table(proposals))
     print(f"(proposed = {settings.calibration.fraction:g} x reference F1, rounded down to a "
           f"multiple of {settings.calibration.step:g})")
+    for proposal_item in proposals:
+        for warning in proposal_item.warnings:
+            print(f"warning: {warning}")
     dataset = str(resolve_path(kit_config()["paths"]["dataset_dir"]))
     proposal = write_proposal(proposals, settings, resolve_path(
         args.proposal or settings.calibration.proposal_file), dataset)

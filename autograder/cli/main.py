@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "autograder.cli.grade_batch_command",
     "autograder.cli.bundle_command",
     "autograder.cli.calibrate_command",
+    "autograder.cli.nbgrader_collect_command",
+    "autograder.cli.gradebook_merge_command",
 ]
 
 

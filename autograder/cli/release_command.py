@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from autograder.release.builder import build_release
+from autograder.release.publishing import ALLOW_PLACEHOLDER_FLAG, is_placeholder_url, publish_steps
 from autograder.release.settings import load_release_settings
 from ner_helpers.config import project_root
 
@@ -31,12 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="release settings file (default: autograder/config/release.yaml)")
     parser.add_argument("--zip", action="store_true",
                         help="also write OUT.zip (sorted entries, fixed dates: reproducible)")
+    parser.add_argument(ALLOW_PLACEHOLDER_FLAG, action="store_true",
+                        help="build even though colab.repository_url is still the example "
+                             "address (a dry run: do not publish that release)")
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_release_settings(args.config)
-    report = build_release(args.root or project_root(), args.out, dataset_dir=args.dataset,
-                           course_dir=args.course_dir, settings=settings, make_zip=args.zip)
+    root = (args.root or project_root()).resolve()
+    report = build_release(root, args.out, dataset_dir=args.dataset,
+                           course_dir=args.course_dir, settings=settings, make_zip=args.zip,
+                           allow_placeholder_url=args.allow_placeholder_url)
     print(f"student release: {report.out_dir} ({report.files} files, {report.todos} TODOs; "
           f"leak check passed)")
     if report.previous is not None:
@@ -46,4 +52,9 @@ def run(args: argparse.Namespace) -> int:
         if report.previous_zip is not None:
             print(f"earlier zip kept as {report.previous_zip}")
     print(f"nbgrader course directory: {report.course_dir}")
+    if is_placeholder_url(settings):
+        print(f"dry run: colab.repository_url is the example address "
+              f"{settings.colab_repository_url}; do not publish this release")
+    else:
+        print(publish_steps(settings, report.out_dir, root))
     return 0

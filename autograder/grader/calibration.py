@@ -6,14 +6,19 @@ grading metric. The proposed baseline of a model is ``fraction`` of its
 reference F1, rounded down to a multiple of ``step`` (grading.yaml
 ``calibration``). Proposals are written to a file; grading.yaml changes only
 when asked, after a backup.
+
+A reference trained for fewer epochs or on fewer sentences than the shipped
+config scores lower than students who train as shipped, so its proposed
+baseline is too low: :func:`undertraining_warnings` says so for each model.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,69 @@ class Proposal:
     reference_f1: float
     current_baseline: float
     proposed_baseline: float
+    #: Why the proposal is too low (an under-trained reference), in words.
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class TrainingAmount:
+    """How much an experiment trained: epochs run and training sentences used."""
+
+    epochs: int | None
+    sentences: int | None  # None: the whole training split
+
+
+def _limit(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def shipped_training(config: dict[str, Any], train_size: int) -> TrainingAmount:
+    """The training a config asks for, on a training split of ``train_size`` sentences."""
+    epochs = _limit((config.get("training") or {}).get("epochs"))
+    limit = _limit((config.get("data") or {}).get("max_train"))
+    return TrainingAmount(epochs, train_size if limit is None else min(limit, train_size))
+
+
+def experiment_training(folder: Path, train_size: int) -> TrainingAmount:
+    """What the experiment in ``folder`` trained: epochs logged in ``metrics.jsonl`` (else
+    its config's epochs) and the sentences its config's ``data.max_train`` allowed."""
+    config_path = folder / "config.yaml"
+    config: dict[str, Any] = {}
+    if config_path.is_file():
+        loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        config = loaded if isinstance(loaded, dict) else {}
+    amount = shipped_training(config, train_size)
+    metrics = folder / "metrics.jsonl"
+    if metrics.is_file():
+        epochs = set()
+        for line in metrics.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and "epoch" in record:
+                epochs.add(record["epoch"])
+        if epochs:
+            amount = TrainingAmount(len(epochs), amount.sentences)
+    return amount
+
+
+def undertraining_warnings(model: str, experiment: str, trained: TrainingAmount,
+                           shipped: TrainingAmount, config_name: str) -> list[str]:
+    """One line per way the reference trained less than the shipped config (none: fine)."""
+    found = []
+    if trained.epochs is not None and shipped.epochs is not None \
+            and trained.epochs < shipped.epochs:
+        found.append(f"{trained.epochs} epochs, fewer than the {shipped.epochs} of {config_name}")
+    if trained.sentences is not None and shipped.sentences is not None \
+            and trained.sentences < shipped.sentences:
+        found.append(f"{trained.sentences:,} training sentences, fewer than the "
+                     f"{shipped.sentences:,} of {config_name}")
+    if not found:
+        return []
+    return [f"{model}: the reference {experiment} trained {' and '.join(found)}; its F1 is "
+            "lower than a model trained as shipped, so the proposed baseline is too low "
+            "(calibrate without --epochs/--max-train, or with experiments trained as shipped)"]
 
 
 def propose_baseline(f1: float, fraction: float, step: float) -> float:
@@ -58,6 +126,9 @@ def write_proposal(proposals: list[Proposal], settings: GradingSettings, path: P
                                 "proposed_baseline": item.proposed_baseline}
                    for item in proposals},
     }
+    warnings = [line for item in proposals for line in item.warnings]
+    if warnings:
+        data["warnings"] = warnings
     path.parent.mkdir(parents=True, exist_ok=True)
     header = ("# Proposed performance baselines (ner-instructor calibrate). grading.yaml is\n"
               "# unchanged unless the command ran with --write.\n")

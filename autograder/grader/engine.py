@@ -154,7 +154,9 @@ def grade_submission(path: str | Path, *, kind: str = "auto",
             unpacked = unpack_submission(source, Path(temporary) / "submission", settings.unpack)
         except SubmissionRejected as rejection:
             fallback = kind if kind in KINDS else "final"
-            return _rejected_result(name, fallback, str(rejection), settings)
+            result = _rejected_result(name, fallback, str(rejection), settings)
+            result.kind_known = kind in KINDS
+            return result
         notes += unpacked.notes
         identity = read_identity(unpacked, notes)
         chosen = settings.kind(resolve_kind(kind, unpacked, notes))

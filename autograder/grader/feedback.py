@@ -12,9 +12,18 @@ from autograder.grader.result import GradingResult
 from autograder.grader.results_json import cut
 from autograder.grader.settings import ResultSettings
 
+#: Said after the score: the kit grades the TODOs, the written answers are graded apart.
+HAND_GRADED_NOTE = "autograded; the written answers in your notebook are graded by hand"
+
 
 def _points(value: float) -> str:
     return f"{value:g}"
+
+
+def score_line(result: GradingResult) -> str:
+    """``Score: 40 / 40 autograded; ...``: the score, and that hand-graded points come later."""
+    return (f"Score: {_points(result.score)} / {_points(result.max_score)} "
+            f"{HAND_GRADED_NOTE}")
 
 
 def render(result: GradingResult, settings: ResultSettings) -> str:
@@ -22,7 +31,7 @@ def render(result: GradingResult, settings: ResultSettings) -> str:
     if result.identity:
         lines.append(f"Student: {result.identity.get('name') or '(no name)'} "
                      f"({result.identity.get('student_id') or 'no student ID'})")
-    lines.append(f"Score: {_points(result.score)} / {_points(result.max_score)}")
+    lines.append(score_line(result))
     lines.append("")
     if result.rejected:
         lines += [f"**The submission was rejected:** {result.rejected}", ""]

@@ -20,6 +20,8 @@ from autograder.grader.result import GradingResult
 from autograder.grader.settings import GradingSettings
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The kind column of a rejected submission whose kind could not be read.
+UNKNOWN_KIND = "unknown"
 
 
 def safe_cell(value: Any) -> Any:
@@ -38,6 +40,11 @@ def columns(settings: GradingSettings) -> list[str]:
 
 
 def result_row(result: GradingResult) -> dict[str, Any]:
+    """The gradebook row of one result (:func:`rejected_row` for a rejected one)."""
+    return rejected_row(result) if result.rejected else _graded_row(result)
+
+
+def _graded_row(result: GradingResult) -> dict[str, Any]:
     identity = result.identity or {}
     row: dict[str, Any] = {
         "submission": result.submission,
@@ -53,6 +60,22 @@ def result_row(result: GradingResult) -> dict[str, Any]:
     for item in result.performance:
         row[f"{item.model}_points"] = item.points
         row[f"{item.model}_f1"] = "" if item.f1 is None else round(item.f1, 4)
+    return row
+
+
+def rejected_row(result: GradingResult) -> dict[str, Any]:
+    """The row of a rejected submission: no TODO or model points (nothing was graded).
+
+    When the submission was rejected before its kind could be read (a batch
+    graded with kind ``auto``), its kind and maximum are left blank rather than
+    guessed.
+    """
+    row = {name: value for name, value in _graded_row(result).items()
+           if name in ("submission", "student_id", "name", "kind", "status", "score",
+                       "max_score")}
+    if not result.kind_known:
+        row["kind"] = UNKNOWN_KIND
+        row["max_score"] = ""
     return row
 
 

@@ -72,6 +72,9 @@ class GradingResult:
     decimals: int = 2
     internal_errors: list[str] = field(default_factory=list)
     protections: list[str] = field(default_factory=list)
+    #: False for a submission rejected before its kind could be read (``kind`` is then
+    #: only the fallback used to lay out its zero scores).
+    kind_known: bool = True
 
     @property
     def score(self) -> float:

@@ -30,12 +30,17 @@ def test_title(todo: str, todo_title: str, name: str) -> str:
     return f"{todo} {todo_title}: {name.replace('_', ' ')}"
 
 
+#: Said after the score: the written answers are graded apart from these points.
+HAND_GRADED_LINE = ("These points are autograded; the written answers in your notebook are "
+                    "graded by hand, and their points come separately.")
+
+
 def summary_text(result: GradingResult) -> str:
     who = ""
     if result.identity:
         who = f" ({result.identity.get('name', '')}, {result.identity.get('student_id', '')})"
     lines = [f"{result.kind.capitalize()} submission {result.submission}{who}: "
-             f"{result.score:g} / {result.max_score:g} points."]
+             f"{result.score:g} / {result.max_score:g} points.", HAND_GRADED_LINE]
     if result.rejected:
         lines.append(f"The submission was rejected: {result.rejected}")
     for todo, (points, maximum) in result.todo_points().items():

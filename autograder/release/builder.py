@@ -30,6 +30,7 @@ from autograder.nbgrader.course_directory import generate_assignment, prepare_co
 from autograder.release.dataset_files import dataset_release_files
 from autograder.release.leak_check import check_release
 from autograder.release.markers import strip_solutions
+from autograder.release.publishing import is_placeholder_url, placeholder_message
 from autograder.release.release_tree import Content, keep_previous, write_tree, write_zip
 from autograder.release.settings import ReleaseSettings, load_release_settings
 from autograder.release.student_files import render_templates, template_values
@@ -130,10 +131,17 @@ def build_release(root: str | Path, out: str | Path | None = None, *,
                   settings: ReleaseSettings | None = None,
                   kit: dict[str, Any] | None = None,
                   make_zip: bool = False,
+                  allow_placeholder_url: bool = False,
                   say: Callable[[str], None] = _say) -> ReleaseReport:
-    """Build the student release of the source tree at ``root`` (see the module steps)."""
+    """Build the student release of the source tree at ``root`` (see the module steps).
+
+    The example repository address of ``colab.placeholder_urls`` is refused
+    unless ``allow_placeholder_url`` (a dry run that is not published).
+    """
     root = Path(root).resolve()
     settings = settings or load_release_settings()
+    if is_placeholder_url(settings) and not allow_placeholder_url:
+        raise KitError(placeholder_message(settings))
     kit = kit if kit is not None else kit_config()
     out_dir = _resolve(out, settings.out_dir, root)
     dataset = _resolve(dataset_dir, str(kit["paths"]["dataset_dir"]), root)

@@ -45,6 +45,13 @@ class NbgraderSettings:
     directories: dict[str, str]
     execute_timeout: int
     ignore_extra: tuple[str, ...]
+    #: ``nbgrader.collect``: where earlier collected submissions are kept, the size
+    #: limit of one zip, the collection log (see autograder/nbgrader/collect.py).
+    collect_keep_dir: str = "earlier_submissions"
+    collect_max_unpacked_bytes: int = 500_000_000
+    collect_log_file: str = "collected.csv"
+    #: ``nbgrader.merged_gradebook``: where ``gradebook-merge`` writes by default.
+    merged_gradebook: str = "artefacts/grading/combined-gradebook.csv"
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,8 @@ class ReleaseSettings:
     sections: dict[str, str]
     colab_repository_url: str
     colab_branch: str
+    #: Example addresses a real release must not use (``colab.placeholder_urls``).
+    colab_placeholder_urls: tuple[str, ...]
     leak: LeakCheckSettings
     nbgrader: NbgraderSettings
 
@@ -135,6 +144,11 @@ def load_release_settings(path: str | Path | None = None) -> ReleaseSettings:
         directories={str(k): str(v) for k, v in directories.items()},
         execute_timeout=int(_get(data, "nbgrader.execute_timeout", where)),
         ignore_extra=_str_list(data, "nbgrader.ignore_extra", where),
+        collect_keep_dir=str(_get(data, "nbgrader.collect.keep_dir", where)),
+        collect_max_unpacked_bytes=int(_get(data, "nbgrader.collect.max_unpacked_bytes",
+                                            where)),
+        collect_log_file=str(_get(data, "nbgrader.collect.log_file", where)),
+        merged_gradebook=str(_get(data, "nbgrader.merged_gradebook", where)),
     )
     return ReleaseSettings(
         source=where,
@@ -156,6 +170,8 @@ def load_release_settings(path: str | Path | None = None) -> ReleaseSettings:
         sections={str(k): str(v) for k, v in sections.items()},
         colab_repository_url=str(_get(data, "colab.repository_url", where)).rstrip("/"),
         colab_branch=str(_get(data, "colab.branch", where)),
+        colab_placeholder_urls=tuple(str(url) for url in
+                                     (data.get("colab") or {}).get("placeholder_urls") or ()),
         leak=leak,
         nbgrader=nbgrader,
     )

@@ -30,7 +30,9 @@ fixed. Earlier submissions are kept: each run writes KIND-NNN.zip with the next
 number and copies it to KIND-latest.zip.
 
 Both zips also carry your notebook with the written answers, as last saved on
-disk: save it (File > Save, or Ctrl+S) before you run this command.
+disk: save it (File > Save, or Ctrl+S) before you run this command. In Colab,
+use the notebook's submission cell instead (submit("milestone")): it takes the
+notebook from the Colab page, as it is, and a terminal cannot reach that page.
 
 examples:
   ner-kit submit milestone --student-id 12345678 --name "Ada Lovelace"

@@ -26,6 +26,8 @@ from ner_helpers.errors import KitError, located
 
 SPLIT_STYLES = {"train": ("o-", "#1f77b4"), "val": ("s-", "#ff7f0e")}
 SPLIT_NAMES = {"train": "train", "val": "validation"}
+#: Up to this many epochs every epoch gets its own tick; beyond, integer ticks are spaced out.
+MAX_EPOCH_TICKS = 12
 
 
 def learning_curves(
@@ -90,10 +92,23 @@ def learning_curves(
                 )
         ax.set_title(metric)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _epoch_ticks(ax, epochs)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     return fig
+
+
+def _epoch_ticks(ax: plt.Axes, epochs: Sequence[float]) -> None:
+    """Whole-number epoch ticks only, also for a run of one epoch (whose autoscaled
+    axis would otherwise be labelled 0.945, 0.960, ...)."""
+    distinct = sorted(set(epochs))
+    if len(distinct) <= MAX_EPOCH_TICKS:
+        ax.set_xticks(distinct)
+        ax.set_xticklabels([f"{epoch:g}" for epoch in distinct])
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(distinct) == 1:
+        ax.set_xlim(distinct[0] - 0.5, distinct[0] + 0.5)
 
 
 def read_metrics_log(path: str | Path) -> list[dict[str, Any]]:

@@ -24,20 +24,13 @@ CHECK_POINTS = 1
 
 #: How the notebook gets into a submission zip (both submission sections end with it).
 SAVE_THE_NOTEBOOK = textwrap.dedent("""
-    **Save this notebook first.** The zip carries this notebook, with your written
-    answers, as it was last saved on disk (`notebooks/assignment.ipynb`), so save it
-    (*File > Save*, or Ctrl+S) before you run the submission cell; unsaved answers are
-    not in the zip.
-
-    **In Colab** saving is not enough: the notebook you edit is kept by Colab (or in the
-    *Colab Notebooks* folder of your Drive), not in your working copy, where the zip is
-    built. Download it (*File > Download > Download .ipynb*; name the file
-    `assignment.ipynb` if it is called otherwise), then drag it into the `notebooks`
-    folder of your working copy in the file browser (the folder icon on the left; the
-    working copy is the project folder the setup cell printed), replacing
-    `assignment.ipynb`. Then run the submission cell: its output names the notebook it
-    packed. Without `USE_DRIVE = True` the working copy is lost when the Colab session
-    ends, so build and download the zip before that.
+    **Your written answers travel with the zip.** In Colab the submission cell takes this
+    notebook from the Colab page, as it is at that moment, saved or not: nothing to
+    download or upload. In JupyterLab the zip carries `notebooks/assignment.ipynb` as last
+    saved on disk, so save it first (*File > Save*, or Ctrl+S). The cell's output names
+    the notebook it packed. In Colab without `USE_DRIVE = True` the working copy, with the
+    zip, is lost when the session ends: download the zip (right-click it in the file
+    browser) before that.
     """).strip()
 
 
@@ -222,13 +215,17 @@ def section_0(repository_url: str, branch: str) -> list[dict]:
                 return trainer
 
 
-            def submit(kind):
-                \"\"\"Build the `kind` submission zip, as `ner-kit submit KIND` does in a terminal.\"\"\"
+            def submit(kind, notebook=None):
+                \"\"\"Build the `kind` submission zip, as `ner-kit submit KIND` does in a terminal.
+
+                The zip carries this notebook: in Colab as open in the browser now, elsewhere
+                notebooks/assignment.ipynb as saved; `notebook` (a path) packs that file instead.
+                \"\"\"
                 if GRADING:
                     print("submissions are not built while the notebook is graded")
                     return
                 try:
-                    print(build_submission(kind).summary())
+                    print(build_submission(kind, notebook_path=notebook).summary())
                 except KitError as error:
                     print(f"not written: {error}")
 

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
 from cells import code, colab_badge, colab_setup, markdown
+
+#: The conda environment file whose name the install lines use (the release ships it too).
+ENVIRONMENT_FILE = Path(__file__).resolve().parents[2] / "environment.yml"
+#: The index of PyTorch's CPU-only wheels (a small download; no CUDA libraries).
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def environment_name() -> str:
+    """The conda environment's name, read from environment.yml."""
+    return str(yaml.safe_load(ENVIRONMENT_FILE.read_text(encoding="utf-8"))["name"])
 
 
 def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
@@ -20,18 +33,31 @@ def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
             4. trains and saves the tokenizer,
             5. runs the public checks, to show which TODOs are still open.
 
-            **Locally**, create the environment first, from the project folder:
+            **Locally**, install first, from the project folder (as the README says), with
+            conda:
 
             ```
-            conda env create -f environment.yml && conda activate ner-homework
-            pip install -e .
-            jupyter lab notebooks/setup.ipynb
+            conda env create -f environment.yml
+            conda activate {ENVIRONMENT}
+            make setup
+            jupyter lab
             ```
 
-            or, without conda, `python -m venv .venv && . .venv/bin/activate &&
-            pip install -e .`, then `pip install jupyterlab`. The editable install
-            (`-e`) makes your edits of `ner_helpers/` take effect.
-            """),
+            or with a plain virtual environment:
+
+            ```
+            python -m venv .venv
+            source .venv/bin/activate        # Windows: .venv\\Scripts\\activate
+            make setup                       # or: python -m pip install -e ".[notebook]"
+            jupyter lab
+            ```
+
+            The editable install (`-e`) makes your edits of `ner_helpers/` take effect. On a
+            Linux laptop without an NVIDIA GPU, install the small CPU build of PyTorch
+            before `make setup`: `python -m pip install torch --index-url {TORCH_CPU_INDEX}`
+            (otherwise pip downloads the CUDA build, several GB).
+            """.replace("{ENVIRONMENT}", environment_name())
+                 .replace("{TORCH_CPU_INDEX}", TORCH_CPU_INDEX)),
         markdown("install-title", """
             ## 1. Install
 
