@@ -259,11 +259,11 @@ def test_train_mode(plain: tuple[dict[str, Any], dict[str, Any]],
         weights_after(run, state, "the training epoch"))
     check(same, "the training epoch gives other results when the model was in evaluation "
           "mode before it (its dropout is off in evaluation mode); put the model in training "
-          "mode with self.model.train() at the start of the epoch")
+          "mode (call train() on it) at the start of the epoch")
     in_eval = eval_mode_signature["result"]["ok"]["loss"]
     check(not close(loss, in_eval) or close(loss, wanted["result"]["ok"]["loss"]),
           "the training epoch's loss is the one the model gives in evaluation mode (dropout "
-          "off); put the model in training mode with self.model.train(), not eval()")
+          "off); put the model in training mode (train() on the model, not eval())")
 
 
 @pytest.mark.todo("TODO-3-1")
@@ -411,11 +411,11 @@ def test_eval_mode(evaluated: tuple[dict[str, Any], dict[str, Any]],
                              "mode")["loss"], "the evaluation loss")
     check(close(other, loss), "the evaluation epoch gives another loss when the model was in "
           "training mode before it (its dropout is on in training mode); put the model in "
-          "evaluation mode with self.model.eval() at the start of the epoch")
+          "evaluation mode (call eval() on it) at the start of the epoch")
     in_train = train_mode_signature["result"]["ok"]["loss"]
     check(not close(loss, in_train) or close(loss, wanted["result"]["ok"]["loss"]),
           "the evaluation loss is the one the model gives in training mode (dropout on); put "
-          "the model in evaluation mode with self.model.eval()")
+          "the model in evaluation mode (eval() on the model, not train())")
 
 
 @pytest.mark.todo("TODO-3-2")
