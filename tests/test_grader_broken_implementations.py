@@ -46,6 +46,7 @@ import os
 import re
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -272,9 +273,10 @@ class Graded:
     todo_points: dict[str, tuple[float, float]]
 
 
-def grade_variants(variants: list[Variant], root: Path,
-                   settings: GradingSettings) -> dict[str, Graded]:
-    """Grade every variant as a submission, all in one batch with two workers."""
+def grade_variants(variants: list[Variant], root: Path, settings: GradingSettings,
+                   text_of: Callable[[Variant], str] = apply_variant) -> dict[str, Graded]:
+    """Grade every variant as a submission, all in one batch with two workers
+    (``text_of`` gives the student file of a variant)."""
     project = trained_project(root / "project-root")
     bases = {kind: reference_submission(project, kind, root / f"base-{kind}")
              for kind in ("milestone", "final")}
@@ -282,7 +284,7 @@ def grade_variants(variants: list[Variant], root: Path,
     folder.mkdir()
     for variant in variants:
         variant_submission(bases[variant.kind], folder / f"{variant.name}.zip",
-                           {f"ner_helpers/{variant.file}": apply_variant(variant)})
+                           {f"ner_helpers/{variant.file}": text_of(variant)})
     out = root / "graded"
     report = grade_batch(folder, out, workers=2, kind="auto", settings=settings,
                          hidden_labels=hidden_labels(project), progress=False)

@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch._C import _set_grad_enabled
 from torch.utils.data import DataLoader
 
 from .harness import outcome
@@ -209,6 +210,9 @@ def run_trainer_epoch(trainer_class: type, spec: Mapping[str, Any],
     for name, parameter in model.named_parameters():
         parameter.grad = stale[name].clone() if name in stale else None
     epoch = trainer._train_epoch if spec["epoch"] == "train" else trainer._eval_epoch
+    # Every epoch starts with gradient tracking on, as in a fresh process, whatever
+    # earlier code left (torch's own switch, bound before any student code ran).
+    _set_grad_enabled(True)
     result = outcome(epoch, describe)
     return {
         "constructed": {"ok": True},
