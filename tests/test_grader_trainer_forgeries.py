@@ -16,6 +16,9 @@ hence the slow mark; the case checks are fast.
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -31,7 +34,8 @@ from test_grader_broken_implementations import (
     load_variants,
 )
 
-CASES_DIR = Path(__file__).resolve().parent / "trainer_forgeries"
+REPO = Path(__file__).resolve().parents[1]
+CASES_DIR = REPO / "tests" / "trainer_forgeries"
 #: Put before each case's ``forge`` code (see tests/trainer_forgeries/README.md).
 PREAMBLE = '''
 
@@ -81,6 +85,7 @@ class Forgery:
     broken: Variant
     description: str
     forge: str
+    observed: dict | None
 
 
 def load_forgeries() -> list[Forgery]:
@@ -88,10 +93,11 @@ def load_forgeries() -> list[Forgery]:
     cases = []
     for path in sorted(CASES_DIR.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert set(data) == {"broken", "forges", "forge"}, f"{path.name}: keys {sorted(data)}"
+        assert {"broken", "forges", "forge"} <= set(data) <= {"broken", "forges", "forge",
+                                                             "observed"}, path.name
         assert data["broken"] in broken, f"{path.name}: no broken implementation {data['broken']}"
         cases.append(Forgery(path.stem, broken[data["broken"]], " ".join(data["forges"].split()),
-                             textwrap.dedent(data["forge"])))
+                             textwrap.dedent(data["forge"]), data.get("observed")))
     return cases
 
 
@@ -112,6 +118,40 @@ def test_there_are_forgeries_of_every_kind() -> None:
 @pytest.mark.parametrize("case", FORGERIES, ids=lambda case: case.name)
 def test_forgery_compiles(case: Forgery) -> None:
     compile(forged_text(dataclasses.replace(case.broken, name=case.name)), "trainer.py", "exec")
+
+
+#: Runs one epoch of a forged trainer.py (argv[1]) around the harness, as the child
+#: would, and prints what the child observed: the call log and the number of steps.
+OBSERVER = """
+import json, sys, types
+from autograder.hidden_tests import test_trainer
+from autograder.sandbox.child.trainer_harness import run_trainer_epoch
+module = types.ModuleType("forged_trainer")
+exec(compile(open(sys.argv[1]).read(), "trainer.py", "exec"), module.__dict__)
+spec = test_trainer.make_spec(sys.argv[2], initial_mode=sys.argv[3])
+run = run_trainer_epoch(module.Trainer, spec, lambda exc: {"error": repr(exc)})
+print(json.dumps({"calls": run["calls"], "after_steps": len(run["after_steps"])}))
+"""
+
+
+@pytest.mark.parametrize("case", [c for c in FORGERIES if c.observed],
+                         ids=lambda case: case.name)
+def test_forgery_fools_an_observer_inside_the_child(case: Forgery, tmp_path: Path) -> None:
+    """What the forging rewrites is what a verdict resting on the child's observations
+    would have used: the call log shows the case's flags, the step log its count."""
+    source = tmp_path / "trainer.py"
+    source.write_text(forged_text(dataclasses.replace(case.broken, name=case.name)))
+    observed = case.observed
+    epoch = observed["epoch"]
+    initial = observed.get("initial_mode", "train" if epoch == "train" else "eval")
+    done = subprocess.run([sys.executable, "-c", OBSERVER, str(source), epoch, initial],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["calls"], case.name
+    for flag, value in observed["calls"].items():
+        assert all(call[flag] == value for call in seen["calls"]), (case.name, flag, seen)
+    if "after_steps" in observed:
+        assert seen["after_steps"] == observed["after_steps"], (case.name, seen)
 
 
 @pytest.fixture(scope="module")
