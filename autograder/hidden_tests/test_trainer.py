@@ -108,9 +108,35 @@ def reference(spec: Mapping[str, Any], lock_mode: str | None = None) -> dict[str
 
 
 # ---------------------------------------------------------------------------- reading runs
+#: The message when a run's reply lacks the harness's layout (student code rewrote it).
+UNREADABLE = ("the grader could not read the results of your trainer's run (the grader's "
+              "harness around it was changed)")
+
+
+def is_outcome(item: Any) -> bool:
+    """``{"ok": value}`` or ``{"error": {...}}``."""
+    return isinstance(item, Mapping) and len(item) == 1 and (
+        "ok" in item or isinstance(item.get("error"), Mapping))
+
+
+def readable(reply: Any) -> dict[str, Any]:
+    """A run's reply, or ``{"unreadable": True}`` when it lacks the harness's layout."""
+    if not isinstance(reply, Mapping) or not is_outcome(reply.get("constructed")):
+        return {"unreadable": True}
+    if "ok" in reply["constructed"] and not is_outcome(reply.get("result")):
+        return {"unreadable": True}
+    return dict(reply)
+
+
+def constructed(run: Mapping[str, Any]) -> None:
+    """Fail unless the trainer was built (and the reply can be read)."""
+    check(not run.get("unreadable"), UNREADABLE)
+    ok(run["constructed"], "Trainer(...) construction")
+
+
 def result_of(run: Mapping[str, Any], what: str) -> Mapping[str, Any]:
     """The scores the epoch returned (a dict with :data:`METRIC_KEYS`)."""
-    ok(run["constructed"], "Trainer(...) construction")
+    constructed(run)
     value = ok(run["result"], what)
     return expect_mapping(value, what, METRIC_KEYS)
 
@@ -150,7 +176,7 @@ def same_weights(found: Mapping[str, torch.Tensor], wanted: Mapping[str, torch.T
 
 def weights_after(run: Mapping[str, Any], like: Mapping[str, torch.Tensor],
                   what: str) -> dict[str, torch.Tensor]:
-    ok(run["constructed"], "Trainer(...) construction")
+    constructed(run)
     return weights(run.get("weights_after"), like, what)
 
 
@@ -187,7 +213,7 @@ def num_steps_text(run: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------- runs
 def student_run(student: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    return student.call(GROUP, "trainer_epoch", spec=spec)
+    return readable(student.call(GROUP, "trainer_epoch", spec=spec))
 
 
 @pytest.fixture(scope="module")
@@ -312,7 +338,7 @@ def test_parameters_match_reference(plain: tuple[dict[str, Any], dict[str, Any]]
 def test_gradient_clipping(clipped: dict[str, Any]) -> None:
     """With plain SGD, a step moves the weights by lr times the norm of the gradients it
     applies; every step's gradients here are far above the clipping norm."""
-    ok(clipped["constructed"], "Trainer(...) construction")
+    constructed(clipped)
     ok(clipped["result"], f"the training epoch with grad_clip_max_norm={CLIP}")
     state = initial_state()
     steps = steps_of(clipped, state, "the training epoch")
@@ -424,9 +450,9 @@ def test_no_gradients(probed: dict[str, Any], evaluated: tuple[dict[str, Any], d
     """The model adds 1 in place to a parameter on each call, which torch refuses while
     gradients are tracked: the epoch must run, and the parameter must have counted calls."""
     run, _ = evaluated
-    ok(run["constructed"], "Trainer(...) construction")
+    constructed(run)
     ok(run["result"], "the evaluation epoch")
-    ok(probed["constructed"], "Trainer(...) construction")
+    constructed(probed)
     if "error" in probed["result"]:
         _, grad_modes = mode_log(probed)
         fail("the evaluation epoch tracked gradients: the grader's model changes one of its "
