@@ -94,6 +94,8 @@ def test_catalogue_entry_fails_exactly_its_tests(variant: Variant) -> None:
         lambda spec: run_trainer_epoch(trainer, spec, describe)))
     expected = {test for tests in variant.lost.values() for test in tests}
     assert set(failed) == expected, (variant.name, failed)
+    for test, fragment in variant.messages.items():
+        assert fragment in failed[test], (variant.name, test, failed[test])
 
 
 def garbled(spec: dict[str, Any], how: str) -> Any:
