@@ -354,6 +354,9 @@ def test_gradient_clipping(clipped: dict[str, Any]) -> None:
     state = initial_state()
     steps = steps_of(clipped, state, "the training epoch")
     check(bool(steps), "the optimizer never stepped")
+    check(same_weights(weights_after(clipped, state, "the training epoch"), steps[-1]),
+          "the weights changed after the last optimizer step of the epoch; change them only "
+          "through optimizer steps")
     wanted = CLIP_LR * CLIP
     before = state
     for number_, after in enumerate(steps, start=1):

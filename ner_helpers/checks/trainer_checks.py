@@ -77,14 +77,20 @@ def collate_tensors(rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
                             for row in rows])
 
 
+#: How many of the rows of :func:`tensor_rows` are the validation data (the first ones).
+NUM_VAL_ROWS = 5
+
+
 def make_trainer(lr: float, batch_size: int = 2, grad_clip_max_norm: float | None = None,
                  use_class_weights: bool = False,
                  ) -> tuple[trainer_module.Trainer, TinyTagger, CountingSGD]:
+    """A trainer on all six rows, validated on the first :data:`NUM_VAL_ROWS`."""
     torch.manual_seed(0)
     model = TinyTagger()
     optimizer = CountingSGD(model.parameters(), lr=lr)
     rows = tensor_rows()
-    trainer = trainer_module.Trainer(model, optimizer, collate_tensors, rows, rows,
+    trainer = trainer_module.Trainer(model, optimizer, collate_tensors, rows,
+                                     rows[:NUM_VAL_ROWS],
                                      grad_clip_max_norm=grad_clip_max_norm,
                                      use_class_weights=use_class_weights, device="cpu",
                                      batch_size=batch_size, seed=0, show_progress=False)
@@ -95,10 +101,12 @@ def parameters_of(model: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().flatten().clone() for p in model.parameters()])
 
 
-def expected_loss(model: nn.Module, weight: torch.Tensor | None = None) -> float:
-    """Mean cross-entropy of ``model`` over every non-pad token of :func:`tensor_rows`
-    (weighted by ``weight`` FloatTensor[O], indexed by tag id, when given)."""
-    batch = collate_tensors(tensor_rows())
+def expected_loss(model: nn.Module, weight: torch.Tensor | None = None,
+                  num_rows: int | None = None) -> float:
+    """Mean cross-entropy of ``model`` over every non-pad token of the first ``num_rows``
+    rows of :func:`tensor_rows` (all without), weighted by ``weight`` FloatTensor[O],
+    indexed by tag id, when given."""
+    batch = collate_tensors(tensor_rows()[:num_rows])
     logits = model(batch["input_ids"]).detach()
     model.calls.clear()
     return float(functional.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(),
@@ -168,9 +176,10 @@ def check_train_epoch(expect: Expect) -> None:
 
 
 def check_eval_epoch(expect: Expect) -> None:
-    expect.step("trainer._eval_epoch() on 6 rows in batches of 4 (the last batch is short)")
+    expect.step(f"trainer._eval_epoch() on {NUM_VAL_ROWS} validation rows in batches of 4 "
+                "(the last batch is short)")
     trainer, model, optimizer = make_trainer(lr=0.1, batch_size=4)
-    loss_before = expected_loss(model)
+    loss_before = expected_loss(model, num_rows=NUM_VAL_ROWS)
     before = parameters_of(model)
     scores = trainer._eval_epoch()
     check_summary(expect, scores, "_eval_epoch")
@@ -185,18 +194,20 @@ def check_eval_epoch(expect: Expect) -> None:
     expect.true(all(p.grad is None for p in model.parameters()),
                 "_eval_epoch computed gradients (no backward() in evaluation)")
     expect.close(scores["loss"], loss_before,
-                 "the evaluation loss (mean cross-entropy over the non-pad tokens)", atol=1e-4)
-    expect.equal(scores.get("num_sentences"), 6, "the number of sentences scored")
+                 "the evaluation loss (mean cross-entropy over the non-pad tokens of "
+                 "self.val_loader)", atol=1e-4)
+    expect.equal(scores.get("num_sentences"), NUM_VAL_ROWS,
+                 "the number of validation sentences scored")
 
     expect.step("calling trainer._eval_epoch() twice")
     again = trainer._eval_epoch()
     expect.equal(again["loss"], scores["loss"], "the loss of a second evaluation epoch")
 
-    expect.step("trainer._eval_epoch() with use_class_weights=True, one batch of 6 rows")
+    expect.step("trainer._eval_epoch() with use_class_weights=True, one batch")
     trainer, model, _ = make_trainer(lr=0.1, batch_size=6, use_class_weights=True)
     weight = trainer_module.balanced_class_weights(tensor_rows())
     scores = trainer._eval_epoch()
     check_summary(expect, scores, "_eval_epoch")
-    expect.close(scores["loss"], expected_loss(model, weight),
+    expect.close(scores["loss"], expected_loss(model, weight, num_rows=NUM_VAL_ROWS),
                  "the evaluation loss with class weights (use self.loss_fn, which carries "
                  "them)", atol=1e-4)
