@@ -12,6 +12,7 @@ import contextlib
 import copy
 import json
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,15 @@ from typing import Any
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
+from tqdm.std import TqdmExperimentalWarning
+
+with warnings.catch_warnings():
+    # tqdm.auto would also wrap the bar in tqdm.asyncio's class, whose constructor
+    # opens an iterator of the loader it wraps: a DataLoader draws its workers' base
+    # seed from its shuffling generator on every iterator, so wrapping the loader
+    # changed the shuffle order. The notebook-or-terminal bar alone does not.
+    warnings.simplefilter("ignore", category=TqdmExperimentalWarning)
+    from tqdm.autonotebook import tqdm
 
 from ner_helpers.constants import NER_ENCODING_MAP, NUM_NER_TAGS, PAD_NER_TAG_ID
 from ner_helpers.device import resolve_device
@@ -108,21 +117,28 @@ class Trainer:
         self.best_state: dict[str, torch.Tensor] | None = None
 
     def _progress(self, loader: Iterable, desc: str) -> Iterable:
+        """``loader`` with a progress bar: the same batches in the same order as
+        ``for batch in loader`` (it draws nothing from the shuffling generator)."""
         return tqdm(loader, desc=desc, leave=False, disable=not self.show_progress,
                     dynamic_ncols=True)
 
     # ------------------------------------------------------------------ epochs
     def _train_epoch(self) -> dict[str, Any]:
-        """One pass over the training data, updating the model after every batch.
+        """One pass over ``self.train_loader``, updating the model after every batch.
+
+        Every batch counts, a short last batch (even of one sentence) too. The
+        model may come in evaluation mode and with gradients left over from
+        before the epoch: the results must not depend on either.
 
         Returns ``EpochRecord.summary()``: the epoch's loss and scores.
         """
         record = EpochRecord()
         # TODO-3-1 hint: put the model in training mode; for each batch, move the
-        # input ids and labels to self.device, zero the gradients, compute logits and
+        # input ids and labels to self.device, zero the gradients (before the backward
+        # pass, so that no batch sees another's gradients), compute logits and
         # self.loss_fn (it wants [N, O] logits and [N] labels), backpropagate, clip the
-        # gradient norm when self.grad_clip_max_norm is set, take an optimizer step, and
-        # record.add_batch(...) the detached results.
+        # gradient norm when self.grad_clip_max_norm is set (only then), take one
+        # optimizer step, and record.add_batch(...) the detached results.
         ### BEGIN SOLUTION
         self.model.train()
         for batch in self._progress(self.train_loader, "train"):
@@ -142,11 +158,16 @@ class Trainer:
     def _eval_epoch(self) -> dict[str, Any]:
         """One pass over ``self.val_loader`` without changing the model.
 
+        Every batch counts, a short last batch (even of one sentence) too. The
+        model may come in training mode. The loss is ``self.loss_fn``'s, with
+        its class weights when ``use_class_weights`` is on.
+
         Returns ``EpochRecord.summary()``: the loss and scores over the whole split.
         """
         record = EpochRecord()
         # TODO-3-2 hint: put the model in evaluation mode and, without tracking
-        # gradients, compute logits and loss for each batch and record them.
+        # gradients (torch.no_grad()), compute logits and self.loss_fn for each batch
+        # and record them.
         ### BEGIN SOLUTION
         self.model.eval()
         with torch.no_grad():

@@ -178,3 +178,17 @@ def test_resume_with_averaging_matches_an_uninterrupted_run(tmp_path):
 def test_averaging_needs_at_least_one_epoch():
     with pytest.raises(KitError, match="average_last_epochs"):
         make_trainer(average_last_epochs=0)
+
+
+@pytest.mark.parametrize("show_progress", [False, True])
+def test_progress_wrapper_keeps_the_shuffle_order(show_progress):
+    """``_progress(loader)`` yields the batches ``for batch in loader`` yields, with the same
+    shuffling seed: the wrapper draws nothing from the loader's generator."""
+    def order(wrapped):
+        trainer = make_trainer(seed=5, show_progress=show_progress)
+        trainer.train_loader.collate_fn = lambda rows: [row["text"][0] for row in rows]
+        loader = trainer._progress(trainer.train_loader, "train") if wrapped \
+            else trainer.train_loader
+        return [batch for batch in loader]
+
+    assert order(wrapped=True) == order(wrapped=False)

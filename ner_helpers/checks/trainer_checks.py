@@ -3,10 +3,13 @@
 
 They do not need your tokenizer, collator or models: the check brings its own
 tiny tagger (an embedding and one linear layer) and rows that are already
-tensors of length 5, batched by ``torch.utils.data.default_collate``.
+tensors of length 5, batched by ``torch.utils.data.default_collate`` (the rows'
+tag strings, ``NER``, are only read for the class weights).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -15,7 +18,7 @@ from torch.utils.data import default_collate
 
 from ner_helpers import trainer as trainer_module
 from ner_helpers.checks.expect import Expect
-from ner_helpers.constants import NUM_NER_TAGS, PAD_NER_TAG_ID
+from ner_helpers.constants import NER_DECODING_MAP, NUM_NER_TAGS, PAD_NER_TAG_ID
 
 VOCAB_SIZE, DIM = 12, 6
 PAD = PAD_NER_TAG_ID
@@ -51,8 +54,9 @@ class CountingSGD(torch.optim.SGD):
         return super().step(closure)
 
 
-def tensor_rows() -> list[dict[str, torch.Tensor]]:
-    """Six rows of length 5; the last positions of some rows are padding."""
+def tensor_rows() -> list[dict[str, Any]]:
+    """Six rows of length 5; the last positions of some rows are padding. ``NER`` holds
+    the tag strings of the real tokens."""
     lengths = [5, 3, 4, 2, 5, 1]
     generator = torch.Generator().manual_seed(7)
     rows = []
@@ -61,18 +65,34 @@ def tensor_rows() -> list[dict[str, torch.Tensor]]:
         tags = torch.randint(0, NUM_NER_TAGS, (5,), generator=generator)
         mask = (torch.arange(5) >= length).long()
         rows.append({"input_ids": ids.masked_fill(mask == 1, 0), "padding_mask": mask,
-                     "labels": tags.masked_fill(mask == 1, PAD)})
+                     "labels": tags.masked_fill(mask == 1, PAD),
+                     "NER": [NER_DECODING_MAP[int(t)] for t in tags[:length]]})
     return rows
 
 
+def collate_tensors(rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """``default_collate`` of the rows' tensors: ``input_ids``, ``padding_mask`` and
+    ``labels`` LongTensor[B, 5]."""
+    return default_collate([{key: value for key, value in row.items() if key != "NER"}
+                            for row in rows])
+
+
+#: How many of the rows of :func:`tensor_rows` are the validation data (the first ones).
+NUM_VAL_ROWS = 5
+
+
 def make_trainer(lr: float, batch_size: int = 2, grad_clip_max_norm: float | None = None,
+                 use_class_weights: bool = False,
                  ) -> tuple[trainer_module.Trainer, TinyTagger, CountingSGD]:
+    """A trainer on all six rows, validated on the first :data:`NUM_VAL_ROWS`."""
     torch.manual_seed(0)
     model = TinyTagger()
     optimizer = CountingSGD(model.parameters(), lr=lr)
     rows = tensor_rows()
-    trainer = trainer_module.Trainer(model, optimizer, default_collate, rows, rows,
-                                     grad_clip_max_norm=grad_clip_max_norm, device="cpu",
+    trainer = trainer_module.Trainer(model, optimizer, collate_tensors, rows,
+                                     rows[:NUM_VAL_ROWS],
+                                     grad_clip_max_norm=grad_clip_max_norm,
+                                     use_class_weights=use_class_weights, device="cpu",
                                      batch_size=batch_size, seed=0, show_progress=False)
     return trainer, model, optimizer
 
@@ -81,13 +101,16 @@ def parameters_of(model: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().flatten().clone() for p in model.parameters()])
 
 
-def expected_loss(model: nn.Module) -> float:
-    """Mean cross-entropy of ``model`` over every non-pad token of :func:`tensor_rows`."""
-    batch = default_collate(tensor_rows())
+def expected_loss(model: nn.Module, weight: torch.Tensor | None = None,
+                  num_rows: int | None = None) -> float:
+    """Mean cross-entropy of ``model`` over every non-pad token of the first ``num_rows``
+    rows of :func:`tensor_rows` (all without), weighted by ``weight`` FloatTensor[O],
+    indexed by tag id, when given."""
+    batch = collate_tensors(tensor_rows()[:num_rows])
     logits = model(batch["input_ids"]).detach()
     model.calls.clear()
     return float(functional.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(),
-                                          ignore_index=PAD))
+                                          weight=weight, ignore_index=PAD))
 
 
 def check_summary(expect: Expect, scores: object, what: str) -> None:
@@ -97,8 +120,9 @@ def check_summary(expect: Expect, scores: object, what: str) -> None:
 
 
 def check_train_epoch(expect: Expect) -> None:
-    expect.step("trainer._train_epoch() with SGD(lr=0): 6 rows in batches of 2")
-    trainer, model, optimizer = make_trainer(lr=0.0)
+    expect.step("trainer._train_epoch() with SGD(lr=0): 6 rows in batches of 4 (the last "
+                "batch is short)")
+    trainer, model, optimizer = make_trainer(lr=0.0, batch_size=4)
     model.eval()  # the epoch must switch to training mode itself
     loss_before = expected_loss(model)
     scores = trainer._train_epoch()
@@ -108,10 +132,19 @@ def check_train_epoch(expect: Expect) -> None:
                 "the model should be in training mode during _train_epoch (model.train())")
     expect.true(all(grad for _, grad in model.calls),
                 "gradients should be tracked during _train_epoch")
-    expect.equal(optimizer.steps, 3, "the number of optimizer steps for 3 batches")
+    expect.equal(optimizer.steps, 2, "the number of optimizer steps for 2 batches")
     expect.close(scores["loss"], loss_before,
                  "the epoch loss (mean cross-entropy over the non-pad tokens, from "
                  "self.loss_fn on logits [N, O] and labels [N])", atol=1e-4)
+
+    expect.step("trainer._train_epoch() with use_class_weights=True and SGD(lr=0), one batch")
+    trainer, model, _ = make_trainer(lr=0.0, batch_size=6, use_class_weights=True)
+    weight = trainer_module.balanced_class_weights(tensor_rows())
+    scores = trainer._train_epoch()
+    check_summary(expect, scores, "_train_epoch")
+    expect.close(scores["loss"], expected_loss(model, weight),
+                 "the epoch loss with class weights (use self.loss_fn, which carries them)",
+                 atol=1e-4)
 
     expect.step("trainer._train_epoch() with SGD(lr=0.1)")
     trainer, model, _ = make_trainer(lr=0.1)
@@ -143,9 +176,10 @@ def check_train_epoch(expect: Expect) -> None:
 
 
 def check_eval_epoch(expect: Expect) -> None:
-    expect.step("trainer._eval_epoch() on 6 rows in batches of 2")
-    trainer, model, optimizer = make_trainer(lr=0.1)
-    loss_before = expected_loss(model)
+    expect.step(f"trainer._eval_epoch() on {NUM_VAL_ROWS} validation rows in batches of 4 "
+                "(the last batch is short)")
+    trainer, model, optimizer = make_trainer(lr=0.1, batch_size=4)
+    loss_before = expected_loss(model, num_rows=NUM_VAL_ROWS)
     before = parameters_of(model)
     scores = trainer._eval_epoch()
     check_summary(expect, scores, "_eval_epoch")
@@ -160,9 +194,20 @@ def check_eval_epoch(expect: Expect) -> None:
     expect.true(all(p.grad is None for p in model.parameters()),
                 "_eval_epoch computed gradients (no backward() in evaluation)")
     expect.close(scores["loss"], loss_before,
-                 "the evaluation loss (mean cross-entropy over the non-pad tokens)", atol=1e-4)
-    expect.equal(scores.get("num_sentences"), 6, "the number of sentences scored")
+                 "the evaluation loss (mean cross-entropy over the non-pad tokens of "
+                 "self.val_loader)", atol=1e-4)
+    expect.equal(scores.get("num_sentences"), NUM_VAL_ROWS,
+                 "the number of validation sentences scored")
 
     expect.step("calling trainer._eval_epoch() twice")
     again = trainer._eval_epoch()
     expect.equal(again["loss"], scores["loss"], "the loss of a second evaluation epoch")
+
+    expect.step("trainer._eval_epoch() with use_class_weights=True, one batch")
+    trainer, model, _ = make_trainer(lr=0.1, batch_size=6, use_class_weights=True)
+    weight = trainer_module.balanced_class_weights(tensor_rows())
+    scores = trainer._eval_epoch()
+    check_summary(expect, scores, "_eval_epoch")
+    expect.close(scores["loss"], expected_loss(model, weight, num_rows=NUM_VAL_ROWS),
+                 "the evaluation loss with class weights (use self.loss_fn, which carries "
+                 "them)", atol=1e-4)

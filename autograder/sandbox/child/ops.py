@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from . import harness
+from . import harness, trainer_harness
 from .packages import PackageSwitcher, describe_exception
 
 #: What a student whose weights.pt holds more than tensors should do instead.
@@ -100,7 +100,7 @@ def op_module(ctx: Context, module: str, class_name: str, ctor: dict[str, Any],
 def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     """One epoch of the student's ``Trainer`` around the harness model and collator."""
     trainer_class = ctx.packages.module("trainer").Trainer
-    return harness.run_trainer_epoch(trainer_class, spec, ctx.describe)
+    return trainer_harness.run_trainer_epoch(trainer_class, spec, ctx.describe)
 
 
 def load_weights(path: str) -> Any:
