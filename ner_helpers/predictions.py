@@ -13,6 +13,7 @@ from typing import Any
 
 from ner_helpers.constants import NER_TAGS
 from ner_helpers.errors import KitError
+from ner_helpers.json_limits import JsonLimits, read_json
 from ner_helpers.metric import entity_scores
 from ner_helpers.predictor import NERPredictor
 from ner_helpers.tokenizer import Tokenizer
@@ -37,15 +38,33 @@ def save_predictions(rows: Sequence[Mapping], path: str | Path) -> Path:
     return path
 
 
-def load_predictions(path: str | Path) -> list[dict[str, list]]:
-    """Read and check a prediction file: each row has equally long ``index`` and ``NER``."""
+#: A prediction file is an array of objects of arrays: nothing in it is nested deeper.
+PREDICTIONS_DEPTH = 3
+
+
+def load_predictions(path: str | Path, limits: JsonLimits | None = None,
+                     max_index: int | None = None) -> list[dict[str, list]]:
+    """Read and check a prediction file: each row has equally long ``index`` and ``NER``
+    lists, every index a non-negative integer (at most ``max_index`` when given), every
+    tag one of the NER tags.
+
+    Args:
+        path: the file.
+        limits: bounds on its size and contents (default: no bound on the size; nesting
+            at most :data:`PREDICTIONS_DEPTH`, which the format never exceeds).
+        max_index: the largest token index the split has.
+
+    Raises:
+        KitError: the file is missing or breaks any of the rules; the message names
+            the file, the row and the problem.
+    """
     path = Path(path)
     if not path.is_file():
         raise KitError(f"{path}: prediction file not found")
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise KitError(f"{path}: not valid JSON ({exc})") from None
+    if limits is None:
+        size = path.stat().st_size
+        limits = JsonLimits(max_bytes=size, max_depth=PREDICTIONS_DEPTH, max_values=size + 1)
+    rows = read_json(path, limits)
     if not isinstance(rows, list):
         raise KitError(f"{path}: expected a JSON array of rows")
     valid_tags = set(NER_TAGS)
@@ -56,9 +75,19 @@ def load_predictions(path: str | Path) -> list[dict[str, list]]:
         if len(row["index"]) != len(row["NER"]):
             raise KitError(f"{path}: row {number} has {len(row['index'])} indices "
                            f"but {len(row['NER'])} tags")
-        bad = [tag for tag in row["NER"] if tag not in valid_tags]
+        for index in row["index"]:
+            if type(index) is not int or index < 0 or (max_index is not None
+                                                       and index > max_index):
+                shown = repr(index) if isinstance(index, (int, float, str)) else \
+                    f"a JSON {'array' if isinstance(index, list) else 'object'}"
+                limit = f" up to {max_index}" if max_index is not None else ""
+                raise KitError(f"{path}: row {number} has the index {shown[:40]}; token "
+                               f"indices are integers from 0{limit}")
+        bad = [tag for tag in row["NER"] if not isinstance(tag, str) or tag not in valid_tags]
         if bad:
-            raise KitError(f"{path}: row {number} has unknown tag {bad[0]!r}")
+            shown = repr(bad[0]) if isinstance(bad[0], (str, int, float)) else \
+                type(bad[0]).__name__
+            raise KitError(f"{path}: row {number} has unknown tag {shown[:40]}")
     return rows
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from autograder.cli.grading_options import add_grading_options, grading_settings
 from autograder.grader.batch import GRADEBOOK_FILE, grade_batch
+from autograder.grader.safe_text import one_line
 from ner_helpers.config import resolve_path
 
 NAME = "grade-batch"
@@ -67,5 +68,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"written: {path}")
     for row in report.rows:
         if not str(row.get("status", "")).startswith("graded"):
-            print(f"  {row['submission']}: {row['status']}")
+            print(f"  {one_line(row['submission'])}: {one_line(row['status'])}")
     return 0

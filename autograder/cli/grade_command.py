@@ -9,6 +9,7 @@ from autograder.cli.grading_options import add_grading_options, grading_settings
 from autograder.grader.engine import grade_submission, submission_name
 from autograder.grader.outputs import write_outputs
 from autograder.grader.results_json import summary_text
+from autograder.grader.safe_text import clean_text
 from ner_helpers.config import resolve_path
 
 NAME = "grade"
@@ -17,6 +18,8 @@ HELP = ("Grade one submission (a zip file or a folder): hidden tests per TODO an
 
 EPILOG = """\
 Student code runs only in a sandboxed child process; see docs/grading.md.
+Everything printed that comes from the submission (name, ID, messages) is
+cleaned of control, escape and bidirectional-override characters first.
 Grading the same submission again writes the same files, byte for byte, so a
 regrade is simply running the command again.
 
@@ -48,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     print(f"sandbox: {', '.join(result.protections) or 'no child was started'}")
     for error in result.internal_errors:
-        print(f"internal grader error (the test failed; please report):\n{error}",
+        print(f"internal grader error (the test failed; please report):\n{clean_text(error)}",
               file=sys.stderr)
     return 0

@@ -94,7 +94,7 @@ def grade_one(path: Path, name: str, out_dir: Path, kind: str, settings: Grading
     write_outputs(result, out_dir / name, settings.results)
     row = result_row(result)
     row.update(batch_details(result, settings))  # for the class pages, not the gradebook
-    if result.internal_errors:
+    if result.internal_errors and not result.grader_error:
         row["status"] = "graded (with internal grader errors; see the log)"
     return row
 

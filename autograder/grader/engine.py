@@ -7,15 +7,16 @@ runner, the batch grader and the test suites all call it.
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
 from autograder.grader.hidden_test_runner import run_hidden_tests
 from autograder.grader.performance import grade_model, model_files
 from autograder.grader.result import GradingResult, PerformanceResult, TestResult
-from autograder.grader.settings import KINDS, GradingSettings, load_settings
+from autograder.grader.safe_text import one_line
+from autograder.grader.settings import KINDS, GradingSettings, InputLimits, load_settings
 from autograder.grader.student_code import StudentCode
 from autograder.grader.todo_files import group_of
 from autograder.grader.unpack import SubmissionRejected, UnpackedSubmission, unpack_submission
@@ -25,6 +26,7 @@ from autograder.sandbox.workspace import build_workspace
 from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.data import load_hidden_labels, load_split
 from ner_helpers.errors import KitError
+from ner_helpers.json_limits import JsonLimitError, read_json
 from ner_helpers.submission import (
     IDENTITY_FILE,
     LEADERBOARD_NAME_KEY,
@@ -47,36 +49,68 @@ def submission_name(path: Path) -> str:
     return path.stem if path.is_file() else path.name
 
 
-def _read_json(unpacked: UnpackedSubmission, name: str) -> Any:
-    try:
-        return json.loads(unpacked.files[name].read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return None
+def read_submission_json(unpacked: UnpackedSubmission, name: str, max_bytes: int,
+                         limits: InputLimits) -> Any:
+    """A JSON file of the submission, read within the ``inputs`` bounds of grading.yaml.
+
+    Raises:
+        JsonLimitError: the file is too large, not JSON, or nested or sized past
+            the bounds; the message names the file.
+    """
+    return read_json(unpacked.files[name], limits.json(max_bytes), name)
 
 
-def read_identity(unpacked: UnpackedSubmission, notes: list[str]) -> dict[str, str] | None:
+def read_identity(unpacked: UnpackedSubmission, notes: list[str],
+                  limits: InputLimits) -> dict[str, str] | None:
+    """The student ID and name of identity.json, cleaned to one line each; problems
+    (missing, unreadable, not text) become notes and the submission is graded anyway."""
     if not unpacked.has(IDENTITY_FILE):
         notes.append(f"{IDENTITY_FILE} is missing: the submission does not say whose it is")
         return None
-    data = _read_json(unpacked, IDENTITY_FILE)
+    try:
+        data = read_submission_json(unpacked, IDENTITY_FILE, limits.identity_bytes, limits)
+    except JsonLimitError as exc:
+        notes.append(f"{exc} (a problem in the submission; graded without a name)")
+        return None
     if not isinstance(data, dict):
         notes.append(f"{IDENTITY_FILE} is not a JSON object")
         return None
     identity = {}
     for key in ("student_id", "name"):
-        value = " ".join(str(data.get(key, "")).split())[:IDENTITY_CHARS]
+        raw = data.get(key, "")
+        if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+            notes.append(f"{IDENTITY_FILE}: {key} is not text")
+            raw = ""
+        value = one_line(raw)[:IDENTITY_CHARS]
         identity[key] = value
         if not value:
             notes.append(f"{IDENTITY_FILE} has no {key}")
-    chosen = " ".join(str(data.get(LEADERBOARD_NAME_KEY, "")).split())[:IDENTITY_CHARS]
+    chosen_raw = data.get(LEADERBOARD_NAME_KEY, "")
+    chosen = one_line(chosen_raw)[:IDENTITY_CHARS] if isinstance(chosen_raw, str) else ""
     if chosen:  # optional: the name a class leaderboard shows
         identity[LEADERBOARD_NAME_KEY] = chosen
     return identity
 
 
-def resolve_kind(requested: str, unpacked: UnpackedSubmission, notes: list[str]) -> str:
-    manifest = _read_json(unpacked, MANIFEST_FILE) if unpacked.has(MANIFEST_FILE) else None
-    declared = manifest.get("kind") if isinstance(manifest, dict) else None
+def read_manifest(unpacked: UnpackedSubmission, notes: list[str],
+                  limits: InputLimits) -> dict[str, Any] | None:
+    """submission.json as a mapping, or ``None`` (missing, unreadable: a note says why)."""
+    if not unpacked.has(MANIFEST_FILE):
+        return None
+    try:
+        manifest = read_submission_json(unpacked, MANIFEST_FILE, limits.manifest_bytes, limits)
+    except JsonLimitError as exc:
+        notes.append(f"{exc} (a problem in the submission; its kind and file digests are "
+                     "not used)")
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def resolve_kind(requested: str, unpacked: UnpackedSubmission, notes: list[str],
+                 manifest: dict[str, Any] | None) -> str:
+    declared = manifest.get("kind") if manifest is not None else None
+    if not isinstance(declared, str):
+        declared = None
     if requested in KINDS:
         if declared in KINDS and declared != requested:
             notes.append(f"graded as a {requested} submission, although {MANIFEST_FILE} says "
@@ -93,9 +127,9 @@ def resolve_kind(requested: str, unpacked: UnpackedSubmission, notes: list[str])
     return kind
 
 
-def check_manifest(unpacked: UnpackedSubmission, notes: list[str]) -> None:
-    manifest = _read_json(unpacked, MANIFEST_FILE) if unpacked.has(MANIFEST_FILE) else None
-    files = manifest.get("files") if isinstance(manifest, dict) else None
+def check_manifest(unpacked: UnpackedSubmission, notes: list[str],
+                   manifest: dict[str, Any] | None) -> None:
+    files = manifest.get("files") if manifest is not None else None
     if not isinstance(files, dict):
         return
     changed = sorted(name for name, digest in files.items() if name in unpacked.files and
@@ -104,12 +138,11 @@ def check_manifest(unpacked: UnpackedSubmission, notes: list[str]) -> None:
         notes.append(f"changed after the submission was built: {', '.join(changed[:5])}")
 
 
-def _rejected_result(name: str, kind: str, reason: str, settings: GradingSettings,
-                     identity: dict[str, str] | None = None) -> GradingResult:
+def _zero_result(name: str, kind: str, message: str, settings: GradingSettings,
+                 identity: dict[str, str] | None = None) -> GradingResult:
+    """Every test and model of ``kind`` at 0 points with ``message``."""
     chosen = settings.kind(kind)
-    message = f"not graded: the submission was rejected ({reason})"
-    result = GradingResult(name, kind, identity, rejected=reason,
-                           decimals=settings.results.decimals)
+    result = GradingResult(name, kind, identity, decimals=settings.results.decimals)
     for todo in chosen.todos:
         entry = settings.todos[todo]
         result.tests += [TestResult(todo, entry.title, test, 0.0, points, False, message)
@@ -118,6 +151,27 @@ def _rejected_result(name: str, kind: str, reason: str, settings: GradingSetting
         entry = settings.models[model]
         result.performance.append(PerformanceResult(model, entry.title, None, entry.baseline,
                                                     0.0, entry.points, message))
+    return result
+
+
+def _rejected_result(name: str, kind: str, reason: str, settings: GradingSettings,
+                     identity: dict[str, str] | None = None) -> GradingResult:
+    result = _zero_result(name, kind, f"not graded: the submission was rejected ({reason}); "
+                          "a problem in the submission", settings, identity)
+    result.rejected = reason
+    return result
+
+
+def grader_failure_result(name: str, kind: str, error: BaseException,
+                          settings: GradingSettings) -> GradingResult:
+    """The result of a submission the grader failed on: 0 points, a message saying that
+    the fault is the grader's, and the traceback for the instructor."""
+    reason = f"{type(error).__name__}: {one_line(error)[:IDENTITY_CHARS]}"
+    result = _zero_result(name, kind if kind in KINDS else "final",
+                          "not graded: the grader failed on this submission (a problem on the "
+                          "grading side, not in your submission)", settings)
+    result.grader_error = reason
+    result.internal_errors.append("".join(traceback.format_exception(error)))
     return result
 
 
@@ -141,13 +195,28 @@ def grade_submission(path: str | Path, *, kind: str = "auto",
     Raises:
         KitError: the grader itself cannot run (configuration, missing labels,
             no reference solution, the sandbox cannot start). A broken
-            submission never raises: it gets a result with the reasons.
+            submission never raises: it gets a result with the reasons. Any
+            other exception while grading gives a result too, with
+            ``grader_error`` set (the grader's fault) and the traceback in
+            ``internal_errors``.
     """
     settings = settings or load_settings()
     source = Path(path)
     name = submission_id or submission_name(source)
     files = list(kit_config()["submission"]["final_files"])
     check_reference(reference_package_dir(), files)
+    try:
+        return _grade(source, name, kind, settings, files, hidden_labels, test_split)
+    except JsonLimitError as error:  # a submission file that no reader caught on its own
+        return _rejected_result(name, kind if kind in KINDS else "final", str(error), settings)
+    except KitError:
+        raise
+    except Exception as error:  # noqa: BLE001 (a grader bug must still give a result)
+        return grader_failure_result(name, kind, error, settings)
+
+
+def _grade(source: Path, name: str, kind: str, settings: GradingSettings, files: list[str],
+           hidden_labels: str | Path | None, test_split: str | Path | None) -> GradingResult:
     with tempfile.TemporaryDirectory(prefix="ner-grade-") as temporary:
         notes: list[str] = []
         try:
@@ -158,9 +227,10 @@ def grade_submission(path: str | Path, *, kind: str = "auto",
             result.kind_known = kind in KINDS
             return result
         notes += unpacked.notes
-        identity = read_identity(unpacked, notes)
-        chosen = settings.kind(resolve_kind(kind, unpacked, notes))
-        check_manifest(unpacked, notes)
+        identity = read_identity(unpacked, notes, settings.inputs)
+        manifest = read_manifest(unpacked, notes, settings.inputs)
+        chosen = settings.kind(resolve_kind(kind, unpacked, notes, manifest))
+        check_manifest(unpacked, notes, manifest)
         result = GradingResult(name, chosen.name, identity, notes=notes,
                                decimals=settings.results.decimals)
 

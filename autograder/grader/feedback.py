@@ -2,18 +2,22 @@
 
 Per TODO, every hidden test with its points and, when it failed, its message;
 then the performance lines with F1 and baseline, and the notes. Messages
-never hold grader source. The text depends only on the result, so regrading
-gives the same file.
+never hold grader source; they sit in fenced code blocks, so text that student
+code raised cannot pass for a heading or a score line. The text depends only on
+the result, so regrading gives the same file.
 """
 
 from __future__ import annotations
 
 from autograder.grader.result import GradingResult
-from autograder.grader.results_json import cut
+from autograder.grader.results_json import GRADER_FAULT, cut
+from autograder.grader.safe_text import clean_text, fenced, one_line
 from autograder.grader.settings import ResultSettings
 
 #: Said after the score: the kit grades the TODOs, the written answers are graded apart.
 HAND_GRADED_NOTE = "autograded; the written answers in your notebook are graded by hand"
+#: Fenced blocks sit inside their list item.
+INDENT = "  "
 
 
 def _points(value: float) -> str:
@@ -27,17 +31,23 @@ def score_line(result: GradingResult) -> str:
 
 
 def render(result: GradingResult, settings: ResultSettings) -> str:
-    lines = [f"# Feedback: {result.kind} submission {result.submission}", ""]
+    """The Markdown text of ``feedback.md``. Student-derived text is cleaned (see
+    :mod:`autograder.grader.safe_text`); test and performance messages, which may hold
+    what student code raised or printed, sit in fenced code blocks."""
+    lines = [f"# Feedback: {one_line(result.kind)} submission {one_line(result.submission)}",
+             ""]
     if result.identity:
-        lines.append(f"Student: {result.identity.get('name') or '(no name)'} "
-                     f"({result.identity.get('student_id') or 'no student ID'})")
+        lines.append(f"Student: {one_line(result.identity.get('name') or '(no name)')} "
+                     f"({one_line(result.identity.get('student_id') or 'no student ID')})")
     lines.append(score_line(result))
     lines.append("")
+    if result.grader_error:
+        lines += [f"**{GRADER_FAULT}**", ""]
     if result.rejected:
-        lines += [f"**The submission was rejected:** {result.rejected}", ""]
+        lines += [f"**The submission was rejected:** {one_line(result.rejected)}", ""]
     if result.notes:
         lines.append("Notes:")
-        lines += [f"- {note}" for note in result.notes]
+        lines += [f"- {one_line(note)}" for note in result.notes]
         lines.append("")
     totals = result.todo_points()
     current = None
@@ -50,14 +60,17 @@ def render(result: GradingResult, settings: ResultSettings) -> str:
         mark = "pass" if test.passed else "FAIL"
         line = (f"- [{mark}] {test.name.replace('_', ' ')} ({_points(test.points)}/"
                 f"{_points(test.max_points)})")
-        if not test.passed:
-            line += f": {cut(test.message, settings.message_chars)}"
-        lines.append(line)
+        if test.passed:
+            lines.append(line)
+        else:
+            lines.append(line + ":")
+            lines += fenced(cut(clean_text(test.message), settings.message_chars), INDENT)
     if result.performance:
         lines += ["", "## Performance", ""]
         for item in result.performance:
             f1 = "no F1" if item.f1 is None else f"F1 {item.f1:.4f}"
             lines.append(f"- {item.title}: {_points(item.points)} / {_points(item.max_points)} "
-                         f"({f1}, baseline {item.baseline:.2f}). {item.message}")
-            lines += [f"  - note: {note}" for note in item.notes]
+                         f"({f1}, baseline {item.baseline:.2f}):")
+            lines += fenced(cut(clean_text(item.message), settings.message_chars), INDENT)
+            lines += [f"  - note: {one_line(note)}" for note in item.notes]
     return "\n".join(lines).rstrip() + "\n"

@@ -5,8 +5,10 @@ Columns: ``submission``, ``student_id``, ``name``, ``kind``, ``status``
 ``max_score``, then the points of every TODO (empty when the kind does not
 grade it), then per model its performance points and F1. A submission that
 could not be graded at all still gets a row, with its status saying why.
-Text that a spreadsheet would read as a formula is written with a leading
-apostrophe.
+Every text cell is cleaned to one line (no control, escape or bidirectional
+characters); text that a spreadsheet would read as a formula, also after NFKC
+normalisation, is written with a leading apostrophe
+(:func:`autograder.grader.safe_text.csv_cell`).
 """
 
 from __future__ import annotations
@@ -17,19 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grader.result import GradingResult
+from autograder.grader.safe_text import csv_cell
 from autograder.grader.settings import GradingSettings
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The kind column of a rejected submission whose kind could not be read.
 UNKNOWN_KIND = "unknown"
-
-
-def safe_cell(value: Any) -> Any:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe
-    (names and IDs come from the submissions)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+#: The guard of every CSV the kit writes (also the leaderboard and nbgrader files).
+safe_cell = csv_cell
 
 
 def columns(settings: GradingSettings) -> list[str]:
@@ -51,7 +47,7 @@ def _graded_row(result: GradingResult) -> dict[str, Any]:
         "student_id": identity.get("student_id", ""),
         "name": identity.get("name", ""),
         "kind": result.kind,
-        "status": f"rejected: {result.rejected}" if result.rejected else "graded",
+        "status": status(result),
         "score": result.score,
         "max_score": result.max_score,
     }
@@ -79,6 +75,16 @@ def rejected_row(result: GradingResult) -> dict[str, Any]:
     return row
 
 
+def status(result: GradingResult) -> str:
+    """``graded``, ``rejected: <reason>`` (the submission's fault) or ``error: <reason>``
+    (the grader's fault)."""
+    if result.grader_error:
+        return f"error: the grader failed ({result.grader_error})"
+    if result.rejected:
+        return f"rejected: {result.rejected}"
+    return "graded"
+
+
 def error_row(submission: str, message: str) -> dict[str, Any]:
     return {"submission": submission, "status": f"error: {message}"}
 
@@ -94,6 +100,6 @@ def write_gradebook(rows: Iterable[Mapping[str, Any]], path: str | Path,
                                 lineterminator="\n")
         writer.writeheader()
         for row in sorted(rows, key=lambda r: str(r.get("submission", ""))):
-            writer.writerow({name: safe_cell(row.get(name, "")) for name in names})
+            writer.writerow({name: csv_cell(row.get(name, "")) for name in names})
     temporary.replace(path)
     return path

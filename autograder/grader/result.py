@@ -59,7 +59,10 @@ class GradingResult:
 
     ``internal_errors`` (grader problems, for the instructor) and
     ``protections`` (the sandbox protections that were active) are kept out of
-    :meth:`to_dict` and of every file a student sees.
+    :meth:`to_dict` and of every file a student sees. ``grader_error`` is set
+    when the grader itself failed on the submission (every test then scores 0
+    with a message saying so); ``rejected`` when the submission could not be
+    graded because of a problem in it.
     """
 
     submission: str
@@ -69,6 +72,7 @@ class GradingResult:
     performance: list[PerformanceResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rejected: str | None = None
+    grader_error: str | None = None
     decimals: int = 2
     internal_errors: list[str] = field(default_factory=list)
     protections: list[str] = field(default_factory=list)
@@ -110,6 +114,7 @@ class GradingResult:
             "score": self.score,
             "max_score": self.max_score,
             "rejected": self.rejected,
+            "grader_error": self.grader_error,
             "notes": list(self.notes),
             "todos": {todo: {"points": p, "max_points": m}
                       for todo, (p, m) in self.todo_points().items()},

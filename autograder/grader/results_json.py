@@ -19,7 +19,14 @@ from typing import Any
 
 from autograder.grader.leaderboard import results_entries
 from autograder.grader.result import GradingResult
+from autograder.grader.safe_text import clean_text, one_line
 from autograder.grader.settings import ResultSettings
+
+#: What a student reads when the grader failed on their submission.
+GRADER_FAULT = ("The grader failed on this submission: a problem on the grading side, not in "
+                "your submission. Please tell the course staff.")
+#: What a student reads when the submission itself could not be graded.
+SUBMISSION_FAULT = "The submission was rejected because of a problem in it"
 
 
 def cut(message: str, limit: int) -> str:
@@ -36,18 +43,23 @@ HAND_GRADED_LINE = ("These points are autograded; the written answers in your no
 
 
 def summary_text(result: GradingResult) -> str:
+    """A plain-text summary (Gradescope's top-level output and the commands' terminal
+    output); every student-derived part is cleaned to one line."""
     who = ""
     if result.identity:
-        who = f" ({result.identity.get('name', '')}, {result.identity.get('student_id', '')})"
-    lines = [f"{result.kind.capitalize()} submission {result.submission}{who}: "
-             f"{result.score:g} / {result.max_score:g} points.", HAND_GRADED_LINE]
+        who = (f" ({one_line(result.identity.get('name', ''))}, "
+               f"{one_line(result.identity.get('student_id', ''))})")
+    lines = [f"{one_line(result.kind).capitalize()} submission {one_line(result.submission)}"
+             f"{who}: {result.score:g} / {result.max_score:g} points.", HAND_GRADED_LINE]
+    if result.grader_error:
+        lines.append(GRADER_FAULT)
     if result.rejected:
-        lines.append(f"The submission was rejected: {result.rejected}")
+        lines.append(f"{SUBMISSION_FAULT}: {one_line(result.rejected)}")
     for todo, (points, maximum) in result.todo_points().items():
         lines.append(f"{todo}: {points:g} / {maximum:g}")
     for item in result.performance:
         lines.append(f"{item.title}: {item.points:g} / {item.max_points:g}")
-    lines += [f"Note: {note}" for note in result.notes]
+    lines += [f"Note: {one_line(note)}" for note in result.notes]
     return "\n".join(lines)
 
 
@@ -59,12 +71,14 @@ def results_json(result: GradingResult, settings: ResultSettings) -> dict[str, A
             "score": test.points,
             "max_score": test.max_points,
             "status": "passed" if test.passed else "failed",
-            "output": "passed" if test.passed else cut(test.message, settings.message_chars),
+            "output": "passed" if test.passed else cut(clean_text(test.message),
+                                                       settings.message_chars),
             "visibility": settings.visibility,
             "tags": [test.todo],
         })
     for item in result.performance:
-        output = item.message + "".join(f"\nNote: {note}" for note in item.notes)
+        output = clean_text(item.message) + "".join(f"\nNote: {one_line(note)}"
+                                                    for note in item.notes)
         tests.append({
             "name": f"Performance: {item.title}",
             "score": item.points,

@@ -23,6 +23,7 @@ from autograder.grader.class_settings import (
 )
 from ner_helpers.config import load_yaml
 from ner_helpers.errors import KitError
+from ner_helpers.json_limits import JsonLimits
 
 SETTINGS_PACKAGE = "autograder.config"
 SETTINGS_FILE = "grading.yaml"
@@ -106,6 +107,29 @@ class UnpackLimits:
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """Bounds on the submission's files that the grader itself reads (JSON and weights).
+
+    Every JSON file gets the same nesting depth and value count; the sizes differ
+    per file. ``weights_*`` bound what the grader's own ``torch.load`` of a
+    ``weights.pt`` (tensors only, memory-mapped) may hold before it counts the
+    model's layers.
+    """
+
+    json_depth: int
+    json_values: int
+    identity_bytes: int
+    manifest_bytes: int
+    model_config_bytes: int
+    predictions_bytes: int
+    weights_tensors: int
+    weights_dims: int
+
+    def json(self, max_bytes: int) -> JsonLimits:
+        return JsonLimits(max_bytes, self.json_depth, self.json_values)
+
+
+@dataclass(frozen=True)
 class SandboxLimits:
     """Limits and confinement of the child process that runs student code."""
 
@@ -139,6 +163,7 @@ class GradingSettings:
     gradescope: GradescopeSettings
     unpack: UnpackLimits
     sandbox: SandboxLimits
+    inputs: InputLimits
     source: str = field(default="grading.yaml", compare=False)
     #: The class report of ``grade-batch``.
     report: ReportSettings = REPORT_OFF
@@ -191,6 +216,7 @@ def load_settings(path: str | Path | None = None) -> GradingSettings:
         gradescope=_read_gradescope(reader),
         unpack=_read_unpack(reader),
         sandbox=_read_sandbox(reader),
+        inputs=_read_inputs(reader),
         source=str(path),
         report=read_report(data, str(path)),
     )
@@ -374,4 +400,19 @@ def _read_sandbox(reader: _Reader) -> SandboxLimits:
         performance_timeout_s=reader.number(node, label, "performance_timeout_s", 0.1),
         max_failures_per_group=reader.positive_int(node, label, "max_failures_per_group"),
         max_message_bytes=int(reader.number(node, label, "max_message_mb", 1) * MB),
+    )
+
+
+def _read_inputs(reader: _Reader) -> InputLimits:
+    node = reader.section("inputs")
+    label = "inputs"
+    return InputLimits(
+        json_depth=reader.positive_int(node, label, "json_depth"),
+        json_values=reader.positive_int(node, label, "json_values"),
+        identity_bytes=int(reader.number(node, label, "identity_kb", 1) * 1024),
+        manifest_bytes=int(reader.number(node, label, "manifest_kb", 1) * 1024),
+        model_config_bytes=int(reader.number(node, label, "model_config_kb", 1) * 1024),
+        predictions_bytes=int(reader.number(node, label, "predictions_mb", 0.001) * MB),
+        weights_tensors=reader.positive_int(node, label, "weights_tensors"),
+        weights_dims=reader.positive_int(node, label, "weights_dims"),
     )

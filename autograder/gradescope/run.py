@@ -2,10 +2,13 @@
 
 Reads ``ROOT/submission`` (Gradescope's copy of the student's upload: the
 submission's files, or the zip itself), grades it with the kit's grader, and
-writes ``ROOT/results/results.json`` and ``ROOT/results/feedback.md``. When the
-grader itself fails, it still writes a results.json (score 0, a message asking
-the student to contact the staff) so that Gradescope shows something useful;
-the details go to stdout, which only instructors see.
+writes ``ROOT/results/results.json`` and ``ROOT/results/feedback.md``. The
+message a student reads tells whose fault a zero is: a submission rejected
+because of a problem in it says so and names the file and the problem; when
+the grader itself fails (while grading, or before), it still writes a
+results.json (score 0, a message saying the problem is on the grading side and
+asking the student to contact the staff). The details go to stdout, which only
+instructors see, cleaned of control and escape characters.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ import traceback
 from pathlib import Path
 
 from autograder.grader.engine import grade_submission
+from autograder.grader.gradebook import status
 from autograder.grader.outputs import RESULTS_FILE, write_outputs
-from autograder.grader.results_json import summary_text
+from autograder.grader.results_json import GRADER_FAULT, summary_text
+from autograder.grader.safe_text import clean_text
 from autograder.grader.settings import load_settings
 
 METADATA_FILE = "submission_metadata.json"
-FAILURE_OUTPUT = ("The autograder could not grade this submission because of a problem on the "
-                  "grading side, not in your submission. Please tell the course staff.")
+FAILURE_OUTPUT = GRADER_FAULT
 
 
 def submission_id(root: Path) -> str:
@@ -50,16 +54,17 @@ def main(argv: list[str] | None = None) -> int:
                                   submission_id=submission_id(root))
         write_outputs(result, results_dir, settings.results)
     except Exception:  # noqa: BLE001 (Gradescope must always get a results.json)
-        traceback.print_exc(file=sys.stdout)
+        print(clean_text(traceback.format_exc()))
         failure = {"score": 0.0, "output": FAILURE_OUTPUT, "stdout_visibility": "hidden",
                    "tests": []}
         (results_dir / RESULTS_FILE).write_text(json.dumps(failure, indent=2, sort_keys=True)
                                                 + "\n", encoding="utf-8")
         return 0
     print(summary_text(result))
+    print(f"status: {status(result)}")
     print(f"sandbox: {', '.join(result.protections)}")
     for error in result.internal_errors:
-        print(f"internal grader error:\n{error}")
+        print(f"internal grader error:\n{clean_text(error)}")
     return 0
 
 

@@ -124,7 +124,11 @@ def op_tag(ctx: Context, model_dir: str, tokenizer_path: str, sentences: list[li
 
     The config is read as JSON, the weights with ``torch.load(weights_only=True)``
     and loaded strictly by name; tagging uses the student's tokenizer file,
-    tokenizer and collator through the package's ``NERPredictor.tag``.
+    tokenizer and collator through the package's ``NERPredictor.tag``. The reply
+    also reports the built model (``built``: its weight matrices, the 2-D
+    parameters of ``predictor.model``, and its ``nn.Linear`` modules), so the grader
+    can check the layer rule on what was built, next to its own count from the
+    weights file.
     """
     packages = ctx.packages
     model_config = packages.module("model_config").ModelConfig
@@ -139,9 +143,13 @@ def op_tag(ctx: Context, model_dir: str, tokenizer_path: str, sentences: list[li
     predictor.load_state_dict(state, strict=True)
     predictor.eval()
     tokenizer = tokenizer_class.load(tokenizer_path)
+    built = predictor.model
+    matrices = sum(1 for _, parameter in built.named_parameters() if parameter.dim() == 2)
+    linear = sum(1 for module in built.modules() if isinstance(module, torch.nn.Linear))
     tags = predictor.tag(tokenizer, sentences, batch_size=batch_size)
     return {"tags": [[str(tag) for tag in sentence] for sentence in tags],
-            "num_layers": int(config.num_layers), "model_type": str(config.model_type)}
+            "num_layers": int(config.num_layers), "model_type": str(config.model_type),
+            "built": {"matrices": int(matrices), "linear_modules": int(linear)}}
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {

@@ -30,6 +30,14 @@ HEADER = struct.Struct(">Q")
 TENSOR_KEY = "__tensor__"
 OBJECT_KEY = "__object__"
 MAX_DEPTH = 32
+#: Bounds on the tensors of one frame, checked before anything is allocated: the
+#: dimensions of one tensor, the elements of one dimension, and the elements of all
+#: tensors of a frame together (an empty tensor of shape [0, 2**62] counts its
+#: non-zero dimensions, so it cannot pass for small).
+MAX_DIMS = 8
+MAX_ELEMENTS = 1 << 28
+#: The longest type name an ``__object__`` item may carry.
+MAX_TYPE_NAME = 200
 
 #: dtypes sent as their own bytes; any other dtype is sent as float64 and
 #: rebuilt with its original dtype by the receiver when torch knows it.
@@ -49,10 +57,14 @@ def encode_frame(message: Any) -> bytes:
 
 
 def decode_body(data: bytes) -> Any:
+    """The JSON document of a frame body; anything else (not UTF-8, not JSON, nested
+    past the interpreter's recursion limit) raises :class:`ProtocolError`."""
     try:
         return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ProtocolError("a frame is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError(f"a frame is not valid JSON ({exc})") from None
+        raise ProtocolError(f"a frame is not valid JSON ({str(exc)[:200]})") from None
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -129,18 +141,40 @@ def encode_tensor(tensor: Any) -> dict[str, Any]:
                          "data": base64.b64encode(array.tobytes()).decode("ascii")}}
 
 
-def from_wire(value: Any, depth: int = 0) -> Any:
-    """Rebuild tensors in received data; everything else stays plain JSON data."""
+class ElementBudget:
+    """The tensor elements a frame may still hold (see :data:`MAX_ELEMENTS`)."""
+
+    def __init__(self, elements: int = MAX_ELEMENTS) -> None:
+        self.left = elements
+
+    def spend(self, elements: int) -> None:
+        self.left -= elements
+        if self.left < 0:
+            raise ProtocolError(f"a frame holds tensors of more than {MAX_ELEMENTS} elements "
+                                "in all")
+
+
+def from_wire(value: Any, depth: int = 0, budget: ElementBudget | None = None) -> Any:
+    """Rebuild tensors in received data; everything else stays plain JSON data.
+
+    Raises:
+        ProtocolError: nested deeper than :data:`MAX_DEPTH`, or a tensor description
+            that is malformed or past the bounds (checked before any allocation).
+    """
+    budget = budget if budget is not None else ElementBudget()
     if depth > MAX_DEPTH:
         raise ProtocolError("a value is nested too deeply")
     if isinstance(value, list):
-        return [from_wire(item, depth + 1) for item in value]
+        return [from_wire(item, depth + 1, budget) for item in value]
     if isinstance(value, dict):
         if TENSOR_KEY in value:
-            return decode_tensor(value[TENSOR_KEY])
+            return decode_tensor(value[TENSOR_KEY], budget)
         if OBJECT_KEY in value:
-            return ForeignObject(str(value[OBJECT_KEY]))
-        return {key: from_wire(item, depth + 1) for key, item in value.items()}
+            name = value[OBJECT_KEY]
+            if not isinstance(name, str):
+                raise ProtocolError("an object item does not name a type")
+            return ForeignObject(name[:MAX_TYPE_NAME])
+        return {key: from_wire(item, depth + 1, budget) for key, item in value.items()}
     return value
 
 
@@ -160,7 +194,16 @@ class ForeignObject:
         return hash(self.type_name)
 
 
-def decode_tensor(spec: Any) -> Any:
+def _torch_dtype(name: str) -> Any:
+    import torch
+
+    target = getattr(torch, name, None) if name.isidentifier() else None
+    return target if isinstance(target, torch.dtype) else None
+
+
+def decode_tensor(spec: Any, budget: ElementBudget | None = None) -> Any:
+    """A tensor from its description; its dtype, shape, element count and data length
+    are checked before anything is decoded or allocated."""
     import numpy as np
     import torch
 
@@ -169,18 +212,30 @@ def decode_tensor(spec: Any) -> Any:
     dtype, shape, data = spec.get("dtype"), spec.get("shape"), spec.get("data")
     if not isinstance(dtype, str) or not isinstance(data, str) or not isinstance(shape, list):
         raise ProtocolError("a tensor description lacks dtype, shape or data")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
-        raise ProtocolError(f"a tensor has an invalid shape {shape!r}")
-    sent_dtype = dtype if dtype in NUMPY_DTYPES else "float64"
-    raw = base64.b64decode(data.encode("ascii"), validate=True)
-    item_size = np.dtype(sent_dtype).itemsize
+    if dtype not in NUMPY_DTYPES and _torch_dtype(dtype) is None:
+        raise ProtocolError(f"a tensor has the unknown dtype {dtype[:40]!r}")
+    if len(shape) > MAX_DIMS:
+        raise ProtocolError(f"a tensor has {len(shape)} dimensions, more than {MAX_DIMS}")
+    if not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape):
+        raise ProtocolError(f"a tensor has an invalid shape {str(shape)[:80]}")
     count = math.prod(shape)
+    (budget or ElementBudget()).spend(max(count, math.prod(n for n in shape if n)))
+    sent_dtype = dtype if dtype in NUMPY_DTYPES else "float64"
+    item_size = np.dtype(sent_dtype).itemsize
+    if len(data) != 4 * math.ceil(count * item_size / 3):
+        raise ProtocolError(f"a tensor of shape {shape} and dtype {dtype} has {len(data)} "
+                            "characters of data")
+    try:
+        raw = base64.b64decode(data.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise ProtocolError("a tensor's data is not base64") from None
     if count * item_size != len(raw):
         raise ProtocolError(f"a tensor of shape {shape} and dtype {dtype} has {len(raw)} bytes")
     array = np.frombuffer(raw, dtype=sent_dtype).reshape(shape).copy()
     tensor = torch.from_numpy(array)
     if sent_dtype != dtype:
-        target = getattr(torch, dtype, None)
-        if isinstance(target, torch.dtype):
-            tensor = tensor.to(target)
+        try:
+            tensor = tensor.to(_torch_dtype(dtype))
+        except (RuntimeError, TypeError):
+            raise ProtocolError(f"a tensor cannot be made of dtype {dtype[:40]!r}") from None
     return tensor

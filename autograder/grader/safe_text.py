@@ -1,0 +1,91 @@
+"""Student-derived text made safe for terminals, Markdown, JSON and spreadsheets.
+
+Names, student IDs, file names, exception messages and child output all come
+from a submission. Before any of it reaches a terminal, ``feedback.md``,
+``results.json`` or the gradebook CSV:
+
+- terminal escape sequences (CSI, OSC and the like) are removed whole, then
+  every other control character (C0, DEL, C1), every bidirectional-override or
+  isolate character, invisible formatting characters and lone surrogates
+  (which cannot be written as UTF-8); tabs become spaces and line or paragraph
+  separators become newlines (:func:`clean_text`), or everything becomes one
+  line (:func:`one_line`);
+- text in ``feedback.md`` that may hold student output sits in a fenced code
+  block whose fence is longer than any run of backticks in it
+  (:func:`fenced`), so it cannot start a heading or a ``Score:`` line;
+- a CSV cell that a spreadsheet would read as a formula, also after Unicode
+  NFKC normalisation (a full-width ``＝`` becomes ``=``), gets a leading
+  apostrophe (:func:`csv_cell`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+#: Escape sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC strings (ended by BEL or
+#: ESC \\), and the two-character ESC sequences; also their 8-bit C1 forms.
+ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?")
+#: Bidirectional embeddings, overrides, isolates and marks.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+#: Invisible characters that hide text or change how it reads (not ZWJ/ZWNJ, which
+#: some scripts need inside words).
+INVISIBLE = "\u200b\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+_REMOVED = set(BIDI_CONTROLS + INVISIBLE)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _keep(char: str, keep_newlines: bool) -> str:
+    if char == "\n":
+        return "\n" if keep_newlines else " "
+    if char in ("\t", "\r"):
+        return " " if char == "\t" else ""
+    if char in ("\u2028", "\u2029"):
+        return "\n" if keep_newlines else " "
+    if char in _REMOVED:
+        return ""
+    category = unicodedata.category(char)
+    if category in ("Cc", "Cs"):
+        return ""
+    return char
+
+
+def clean_text(text: Any, keep_newlines: bool = True) -> str:
+    """``text`` (anything; converted with ``str``) without escape sequences, control,
+    bidirectional-override or invisible characters and lone surrogates."""
+    value = text if isinstance(text, str) else str(text)
+    value = ESCAPE_SEQUENCE.sub("", value)
+    if value.isascii() and value.isprintable():
+        return value
+    return "".join(_keep(char, keep_newlines) for char in value)
+
+
+def one_line(text: Any) -> str:
+    """:func:`clean_text` on one line, runs of white space collapsed."""
+    return " ".join(clean_text(text, keep_newlines=False).split())
+
+
+def fenced(text: Any, indent: str = "") -> list[str]:
+    """Lines of a Markdown fenced code block holding ``text`` (cleaned), each prefixed by
+    ``indent``; the fence is one backtick longer than the longest run in the text."""
+    body = clean_text(text).strip("\n")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{indent}{fence}text", *(f"{indent}{line}".rstrip() for line in body.split("\n")),
+            f"{indent}{fence}"]
+
+
+def csv_cell(value: Any) -> Any:
+    """A gradebook cell: text on one line, cleaned, with a leading apostrophe when a
+    spreadsheet would read it as a formula (also after NFKC normalisation)."""
+    if not isinstance(value, str):
+        return value
+    text = one_line(value)
+    normalised = unicodedata.normalize("NFKC", text).lstrip()
+    if normalised.startswith(FORMULA_STARTS) or text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
