@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -44,6 +45,11 @@ from ner_helpers.submission import (
 SILENTLY_IGNORED = re.compile(r"(^|/)(__MACOSX|\.DS_Store|__pycache__|\.ipynb_checkpoints)(/|$)")
 MAX_NOTES = 10
 CHUNK = 1 << 20
+#: Everything :mod:`zipfile` raises on a damaged or hostile zip (bad headers, names
+#: flagged UTF-8 that are not, unknown compression methods, lying sizes).
+UNREADABLE_ZIP = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+                  RuntimeError, ValueError, OverflowError, struct.error, UnicodeDecodeError,
+                  LookupError)
 
 
 class SubmissionRejected(Exception):
@@ -156,8 +162,9 @@ def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
     expected = expected if expected is not None else expected_files()
     try:
         archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionRejected(f"{source.name} is not a readable zip file ({exc})") from None
+    except UNREADABLE_ZIP as exc:
+        raise SubmissionRejected(f"{source.name} is not a readable zip file "
+                                 f"({str(exc)[:200]})") from None
     budget = _Budget(limits)
     with archive:
         infos = archive.infolist()
@@ -194,9 +201,9 @@ def unpack_zip(source: Path, dest: Path, limits: UnpackLimits,
             try:
                 with archive.open(info) as handle:
                     _copy_capped(handle, target, name, info.file_size, budget)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
-                    RuntimeError) as exc:
-                raise SubmissionRejected(f"entry {name!r} cannot be read ({exc})") from None
+            except UNREADABLE_ZIP as exc:
+                raise SubmissionRejected(f"entry {name!r} cannot be read "
+                                         f"({str(exc)[:200]})") from None
 
         result = _place_files(sorted(by_name), expected, dest, "of the zip", copy_entry)
     return result
