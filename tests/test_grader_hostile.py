@@ -107,6 +107,11 @@ def three_layer_model(config_bytes: bytes, folder: Path) -> tuple[bytes, bytes]:
     return (folder / "config.json").read_bytes(), (folder / "weights.pt").read_bytes()
 
 
+def nested_json(depth: int) -> bytes:
+    """A JSON array nested ``depth`` levels deep."""
+    return b"[" * depth + b"]" * depth
+
+
 @dataclass
 class Context:
     """What the cases' placeholders and weight makers need."""
@@ -144,12 +149,19 @@ def build_case(name: str, case: dict[str, Any], base: Path, out: Path, context: 
         elif how == "three_layers":
             entries[f"{folder}/config.json"], entries[f"{folder}/weights.pt"] = \
                 three_layer_model(entries[f"{folder}/config.json"], context.work / name / model)
+        elif how == "three_layer_weights":  # the config still says two layers
+            _, entries[f"{folder}/weights.pt"] = \
+                three_layer_model(entries[f"{folder}/config.json"], context.work / name / model)
+        elif how == "not_torch":
+            entries[f"{folder}/weights.pt"] = b"these bytes are not a torch file"
         else:
             raise AssertionError(f"{name}: unknown weights maker {how!r}")
     manifest = json.loads(entries["submission.json"])
     manifest["files"] = {item: hashlib.sha256(data).hexdigest()
                          for item, data in sorted(entries.items()) if item != "submission.json"}
     entries["submission.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    for item, depth in (case.get("nested_json") or {}).items():
+        entries[item] = nested_json(int(depth))
     path = write_zip(entries, out)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
         for item, text in (case.get("add_raw") or {}).items():
@@ -322,6 +334,16 @@ def test_each_case_loses_exactly_its_points_with_a_clear_message(batch: Batch,
     assert float(row["score"]) == results["score"]
     for text in expect.get("feedback", []):
         assert text in feedback, f"{name}: {text!r} not in the feedback:\n{feedback}"
+    for text in expect.get("absent", []):
+        for where, output in (("feedback.md", feedback), ("results.json", json.dumps(
+                results, ensure_ascii=False)), ("the gradebook", json.dumps(row))):
+            assert text not in output, f"{name}: {text!r} is in {where}"
+    lines = feedback.splitlines()
+    for start in expect.get("no_line_starts", []):
+        forged = [line for line in lines if line.startswith(start)]
+        assert not forged, f"{name}: feedback.md has the line {forged[0]!r}"
+    for column, value in (expect.get("row") or {}).items():
+        assert row[column] == value, f"{name}: gradebook {column} is {row[column]!r}"
     if "notes" in expect:
         assert "Notes:" not in feedback and "Note:" not in results["output"]
     reference = points(batch.rows[f"good-{case['base']}"])

@@ -123,7 +123,8 @@ def resolve_kind(requested: str, unpacked: UnpackedSubmission, notes: list[str],
     final_only = any(name.startswith("models/") for name in unpacked.files) or any(
         unpacked.has(f"{PACKAGE_FOLDER}/{name}") for name in ("ffnn.py", "rnn.py"))
     kind = "final" if final_only else "milestone"
-    notes.append(f"{MANIFEST_FILE} is missing; graded as a {kind} submission")
+    problem = "does not say the kind" if unpacked.has(MANIFEST_FILE) else "is missing"
+    notes.append(f"{MANIFEST_FILE} {problem}; graded as a {kind} submission")
     return kind
 
 
