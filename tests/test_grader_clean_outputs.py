@@ -174,3 +174,16 @@ def test_weights_that_are_not_a_torch_file_are_refused(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip, not a pickle")
     with pytest.raises(WeightsProblem, match="cannot be loaded as tensors only"):
         load_state_dict(path, SETTINGS.inputs)
+
+
+def test_the_childs_report_of_a_built_model_with_too_many_layers_refuses_it() -> None:
+    from autograder.grader.performance import _check_built
+
+    assert _check_built({"built": {"matrices": 3}}, "ffnn", 2) is None
+    assert _check_built({"built": {"matrices": 5}}, "rnn", 2) is None
+    assert "has 3 layers (4 weight matrices)" in _check_built({"built": {"matrices": 4}},
+                                                              "ffnn", 2)
+    assert "has 3 layers" in _check_built({"built": {"matrices": 7}}, "rnn", 2)
+    for junk in (None, [], {"built": "x"}, {"built": {"matrices": "9"}},
+                 {"built": {"matrices": True}}):
+        assert _check_built(junk, "ffnn", 2) is None

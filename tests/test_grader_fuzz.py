@@ -400,3 +400,12 @@ def test_many_tensors_share_one_element_budget() -> None:
     protocol.from_wire([{protocol.TENSOR_KEY: spec}])  # one is within the budget
     with pytest.raises(protocol.ProtocolError, match="elements in all"):
         protocol.from_wire([{protocol.TENSOR_KEY: spec}] * 2)
+
+
+def test_an_error_item_nested_past_the_frame_depth_is_a_protocol_error() -> None:
+    """``str()`` of a value nested ~1,000 deep would recurse past the limit later."""
+    nested: Any = "x"
+    for _ in range(900):
+        nested = [nested]
+    with pytest.raises(protocol.ProtocolError, match="nested too deeply"):
+        protocol.decode_body(json.dumps({"id": 1, "error": {"type": nested}}).encode())

@@ -30,6 +30,8 @@ HEADER = struct.Struct(">Q")
 TENSOR_KEY = "__tensor__"
 OBJECT_KEY = "__object__"
 MAX_DEPTH = 32
+#: A whole frame: the value plus its envelope (``{"id": .., "ok": value}``, error items).
+FRAME_DEPTH = MAX_DEPTH + 4
 #: Bounds on the tensors of one frame, checked before anything is allocated: the
 #: dimensions of one tensor, the elements of one dimension, and the elements of all
 #: tensors of a frame together (an empty tensor of shape [0, 2**62] counts its
@@ -60,11 +62,26 @@ def decode_body(data: bytes) -> Any:
     """The JSON document of a frame body; anything else (not UTF-8, not JSON, nested
     past the interpreter's recursion limit) raises :class:`ProtocolError`."""
     try:
-        return json.loads(data.decode("utf-8"))
+        message = json.loads(data.decode("utf-8"))
     except RecursionError:
         raise ProtocolError("a frame is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"a frame is not valid JSON ({str(exc)[:200]})") from None
+    check_depth(message, FRAME_DEPTH)
+    return message
+
+
+def check_depth(value: Any, limit: int) -> None:
+    """Raise :class:`ProtocolError` when ``value`` nests lists and mappings deeper than
+    ``limit`` (walked without recursion, so that later code may recurse safely)."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (list, dict)):
+            if depth >= limit:
+                raise ProtocolError("a frame is nested too deeply")
+            stack.extend((child, depth + 1)
+                         for child in (node.values() if isinstance(node, dict) else node))
 
 
 def write_all(fd: int, data: bytes) -> None:
