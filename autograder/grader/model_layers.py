@@ -21,6 +21,7 @@ that report); either count above the limit refuses the model.
 from __future__ import annotations
 
 import math
+import pickle
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,11 @@ from typing import Any
 from autograder.grader.settings import InputLimits
 
 MODEL_PREFIX = "model."
+#: How torch's message names what its weights-only unpickler refused.
+REFUSAL = "WeightsUnpickler error:"
+#: What a student whose weights.pt holds more than tensors should do instead.
+WEIGHTS_HINT = ("save the model's state_dict() (tensors only) with torch.save, as "
+                "NERPredictor.save does")
 _INDEXED = re.compile(r"^model\.(W|U)\.(\d+)\.")
 
 
@@ -62,9 +68,16 @@ def load_state_dict(path: Path, limits: InputLimits) -> Mapping[str, Any]:
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         except RuntimeError:  # an older, non-zip file: read it whole (unpack bounds its size)
             state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = [line.strip() for line in str(exc).splitlines()]
+        reason = next((line for line in lines if line.startswith(REFUSAL)), "")
+        reason = reason.removeprefix(REFUSAL).strip().split(". ")[0][:200]
+        raise WeightsProblem("it holds more than tensors, so torch.load(weights_only=True) "
+                             f"refused it{f' ({reason})' if reason else ''}; {WEIGHTS_HINT}") \
+            from None
     except Exception as exc:  # noqa: BLE001 (any way a file can be broken)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        reason = first.removeprefix("Weights only load failed.").strip()[:200]
+        text = str(exc).strip()
+        reason = text.splitlines()[0][:200] if text else ""
         raise WeightsProblem(f"it cannot be loaded as tensors only ({type(exc).__name__}"
                              f"{': ' + reason if reason else ''})") from None
     if not isinstance(state, Mapping):
