@@ -156,7 +156,7 @@ def load_identity(path: str | Path | None = None) -> Identity | None:
         data = json.loads(source.read_text(encoding="utf-8"))
         return Identity(str(data["student_id"]), str(data["name"]),
                         str(data.get(LEADERBOARD_NAME_KEY, "")))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise KitError(f"{source}: not an identity file ({exc}); write it again with "
                        "save_identity(...) or --student-id and --name") from None
 

@@ -239,9 +239,11 @@ def decode_tensor(spec: Any, budget: ElementBudget | None = None) -> Any:
     (budget or ElementBudget()).spend(max(count, math.prod(n for n in shape if n)))
     sent_dtype = dtype if dtype in NUMPY_DTYPES else "float64"
     item_size = np.dtype(sent_dtype).itemsize
-    if len(data) != 4 * math.ceil(count * item_size / 3):
-        raise ProtocolError(f"a tensor of shape {shape} and dtype {dtype} has {len(data)} "
-                            "characters of data")
+    if len(data) % 4:
+        raise ProtocolError("a tensor's data is not base64")
+    size = len(data) // 4 * 3 - data[-2:].count("=")
+    if size != count * item_size:
+        raise ProtocolError(f"a tensor of shape {shape} and dtype {dtype} has {size} bytes")
     try:
         raw = base64.b64decode(data.encode("ascii"), validate=True)
     except (ValueError, UnicodeEncodeError):
