@@ -68,14 +68,13 @@ def load_state_dict(path: Path, limits: InputLimits) -> Mapping[str, Any]:
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         except RuntimeError:  # an older, non-zip file: read it whole (unpack bounds its size)
             state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        lines = [line.strip() for line in str(exc).splitlines()]
-        reason = next((line for line in lines if line.startswith(REFUSAL)), "")
-        reason = reason.removeprefix(REFUSAL).strip().split(". ")[0][:200]
-        raise WeightsProblem("it holds more than tensors, so torch.load(weights_only=True) "
-                             f"refused it{f' ({reason})' if reason else ''}; {WEIGHTS_HINT}") \
-            from None
     except Exception as exc:  # noqa: BLE001 (any way a file can be broken)
+        lines = [line.strip() for line in str(exc).splitlines()]
+        refused = next((line for line in lines if line.startswith(REFUSAL)), "")
+        if isinstance(exc, pickle.UnpicklingError) and refused:
+            reason = refused.removeprefix(REFUSAL).strip().split(". ")[0][:200]
+            raise WeightsProblem("it holds more than tensors, so torch.load(weights_only=True) "
+                                 f"refused it ({reason}); {WEIGHTS_HINT}") from None
         text = str(exc).strip()
         reason = text.splitlines()[0][:200] if text else ""
         raise WeightsProblem(f"it cannot be loaded as tensors only ({type(exc).__name__}"
