@@ -1,4 +1,4 @@
-"""Malformed submission files and child frames never make the grader raise (about 20 s).
+"""Malformed submission files and child frames never make the grader raise (about 40 s).
 
 Hypothesis generates, and mutates real files of, 1,550 broken inputs (3 x
 150 sets of submission files, 2 x 150 zips, 300 reply values, 200 raw
@@ -13,8 +13,10 @@ The only exceptions allowed are the documented refusals
 (:class:`SubmissionRejected` from unpacking, :class:`ProtocolError` from
 decoding); every output file must be free of control characters.
 
-The full grader (with its child) sees such files in the hostile batch
-(tests/hostile_submissions/deep_*.yaml, *_frame.yaml and others).
+A handful of such zips also go through the whole grader, child included
+(marked slow, about 20 s), and the full grader sees such files next to student
+code in the hostile batch (tests/hostile_submissions/deep_*.yaml,
+*_frame.yaml and others).
 """
 
 from __future__ import annotations
@@ -409,3 +411,29 @@ def test_an_error_item_nested_past_the_frame_depth_is_a_protocol_error() -> None
         nested = [nested]
     with pytest.raises(protocol.ProtocolError, match="nested too deeply"):
         protocol.decode_body(json.dumps({"id": 1, "error": {"type": nested}}).encode())
+
+
+@pytest.mark.slow
+def test_a_handful_of_broken_zips_through_the_whole_grader(tmp_path: Path) -> None:
+    """The same kind of files through :func:`grade_submission` (child included; no student
+    file is in them, so no student code runs): each ends as a result, never a raise."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    variants = {
+        "deep-identity": {**BASE, "identity.json": b"[" * 5_000 + b"]" * 5_000},
+        "deep-manifest": {**BASE, "submission.json": deep},
+        "hostile-name": {**BASE, "identity.json": json.dumps(
+            {"name": "\x1b[2J\u202eAda\ud800", "student_id": "\uff1d1"}).encode(
+                "utf-8", "surrogatepass")},
+        "not-utf8": {**BASE, "identity.json": b"\xff\xfe{}", "submission.json": b"\x00"},
+    }
+    for name, entries in variants.items():
+        path = write_zip(entries, tmp_path / f"{name}.zip")
+        result = engine.grade_submission(path, kind="milestone", settings=SETTINGS)
+        assert result.grader_error is None and result.rejected is None, name
+        write_outputs(result, tmp_path / name)
+    damaged = bytearray(REAL_ZIP)
+    damaged[len(damaged) // 2:] = bytes(len(damaged) - len(damaged) // 2)
+    (tmp_path / "damaged.zip").write_bytes(bytes(damaged))
+    result = engine.grade_submission(tmp_path / "damaged.zip", kind="milestone",
+                                     settings=SETTINGS)
+    assert result.rejected and result.grader_error is None
