@@ -10,8 +10,8 @@ the result, so regrading gives the same file.
 from __future__ import annotations
 
 from autograder.grader.result import GradingResult
-from autograder.grader.results_json import GRADER_FAULT, cut
-from autograder.grader.safe_text import clean_text, fenced, one_line
+from autograder.grader.results_json import GRADER_FAULT
+from autograder.grader.safe_text import clean_cut, fenced, one_line
 from autograder.grader.settings import ResultSettings
 
 #: Said after the score: the kit grades the TODOs, the written answers are graded apart.
@@ -64,13 +64,13 @@ def render(result: GradingResult, settings: ResultSettings) -> str:
             lines.append(line)
         else:
             lines.append(line + ":")
-            lines += fenced(cut(clean_text(test.message), settings.message_chars), INDENT)
+            lines += fenced(clean_cut(test.message, settings.message_chars), INDENT)
     if result.performance:
         lines += ["", "## Performance", ""]
         for item in result.performance:
             f1 = "no F1" if item.f1 is None else f"F1 {item.f1:.4f}"
             lines.append(f"- {item.title}: {_points(item.points)} / {_points(item.max_points)} "
                          f"({f1}, baseline {item.baseline:.2f}):")
-            lines += fenced(cut(clean_text(item.message), settings.message_chars), INDENT)
+            lines += fenced(clean_cut(item.message, settings.message_chars), INDENT)
             lines += [f"  - note: {one_line(note)}" for note in item.notes]
     return "\n".join(lines).rstrip() + "\n"

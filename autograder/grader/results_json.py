@@ -19,7 +19,7 @@ from typing import Any
 
 from autograder.grader.leaderboard import results_entries
 from autograder.grader.result import GradingResult
-from autograder.grader.safe_text import clean_text, one_line
+from autograder.grader.safe_text import clean_cut, clean_text, one_line
 from autograder.grader.settings import ResultSettings
 
 #: What a student reads when the grader failed on their submission.
@@ -27,10 +27,6 @@ GRADER_FAULT = ("The grader failed on this submission: a problem on the grading 
                 "your submission. Please tell the course staff.")
 #: What a student reads when the submission itself could not be graded.
 SUBMISSION_FAULT = "The submission was rejected because of a problem in it"
-
-
-def cut(message: str, limit: int) -> str:
-    return message if len(message) <= limit else message[: limit - 4] + " ..."
 
 
 def test_title(todo: str, todo_title: str, name: str) -> str:
@@ -71,8 +67,8 @@ def results_json(result: GradingResult, settings: ResultSettings) -> dict[str, A
             "score": test.points,
             "max_score": test.max_points,
             "status": "passed" if test.passed else "failed",
-            "output": "passed" if test.passed else cut(clean_text(test.message),
-                                                       settings.message_chars),
+            "output": "passed" if test.passed else clean_cut(test.message,
+                                                             settings.message_chars),
             "visibility": settings.visibility,
             "tags": [test.todo],
         })

@@ -64,6 +64,14 @@ def clean_text(text: Any, keep_newlines: bool = True) -> str:
     return "".join(_keep(char, keep_newlines) for char in value)
 
 
+def clean_cut(text: Any, limit: int) -> str:
+    """:func:`clean_text` of at most about ``limit`` characters, ending in `` ...`` when
+    cut (the text is cut before it is cleaned too, so a huge message costs little)."""
+    value = text if isinstance(text, str) else str(text)
+    cleaned = clean_text(value[: 4 * limit])
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 4] + " ..."
+
+
 def one_line(text: Any) -> str:
     """:func:`clean_text` on one line, runs of white space collapsed."""
     return " ".join(clean_text(text, keep_newlines=False).split())
