@@ -61,9 +61,11 @@ def read_submission_json(unpacked: UnpackedSubmission, name: str, max_bytes: int
 
 
 def read_identity(unpacked: UnpackedSubmission, notes: list[str],
-                  limits: InputLimits) -> dict[str, str] | None:
+                  limits: InputLimits | None = None) -> dict[str, str] | None:
     """The student ID and name of identity.json, cleaned to one line each; problems
-    (missing, unreadable, not text) become notes and the submission is graded anyway."""
+    (missing, unreadable, not text) become notes and the submission is graded anyway.
+    ``limits`` default to the ``inputs`` of the bundled grading.yaml."""
+    limits = limits or load_settings().inputs
     if not unpacked.has(IDENTITY_FILE):
         notes.append(f"{IDENTITY_FILE} is missing: the submission does not say whose it is")
         return None
@@ -93,8 +95,9 @@ def read_identity(unpacked: UnpackedSubmission, notes: list[str],
 
 
 def read_manifest(unpacked: UnpackedSubmission, notes: list[str],
-                  limits: InputLimits) -> dict[str, Any] | None:
+                  limits: InputLimits | None = None) -> dict[str, Any] | None:
     """submission.json as a mapping, or ``None`` (missing, unreadable: a note says why)."""
+    limits = limits or load_settings().inputs
     if not unpacked.has(MANIFEST_FILE):
         return None
     try:
