@@ -18,7 +18,12 @@ from autograder.grader.settings import load_settings
 from autograder.grader.student_code import StudentCode
 from autograder.sandbox.child import protocol
 from autograder.sandbox.client import SandboxClient, child_user
-from autograder.sandbox.failures import ChildFailure, GroupUnavailable, StudentError
+from autograder.sandbox.failures import (
+    ChildFailure,
+    GroupUnavailable,
+    SandboxStartError,
+    StudentError,
+)
 from autograder.sandbox.workspace import build_workspace
 from ner_helpers.constants import PAD_TOKEN, UNK_TOKEN
 
@@ -205,8 +210,9 @@ def test_secrets_stay_out_of_reach(tmp_path: Path, secret: Path) -> None:
             assert "No such file" in message or "not allowed while grading" in message \
                 or "Permission denied" in message
         if os.geteuid() == 0:
-            assert {"network namespace", "masked paths", "user nobody"} <= \
-                set(client.protections)
+            hiding = "allow-list file system" if "bubblewrap" in client.protections \
+                else "masked paths"
+            assert {"network namespace", hiding, "user nobody"} <= set(client.protections)
             listing = tokenize(student, f"list {REPO}")["error"]["message"]
             assert "ner_helpers" not in listing and "autograder" not in listing
     finally:
@@ -264,18 +270,32 @@ def test_messages_do_not_depend_on_the_sandbox_folder() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the user change happens only as root")
-def test_without_namespaces_the_user_change_needs_a_readable_python(tmp_path: Path,
-                                                                   secret: Path) -> None:
-    """As root without namespaces the child drops to nobody only when nobody can read the
-    Python installation (else it could not import its own modules)."""
+def test_without_namespaces_an_unusable_user_stops_grading(tmp_path: Path,
+                                                           secret: Path) -> None:
+    """As root without namespaces the child must be able to drop to nobody: a user that
+    cannot read the Python installation stops grading (it never runs as root instead)."""
     import sys
 
     from autograder.sandbox.child.confine import _open_to_others
 
     client, student = start(tmp_path, secret, namespaces=False)
     try:
-        assert_alive(student)
-        readable = _open_to_others(sys.base_prefix) and _open_to_others(sys.prefix)
-        assert ("user nobody" in client.protections) == readable
+        if _open_to_others(sys.base_prefix) and _open_to_others(sys.prefix):
+            assert_alive(student)
+            assert "user nobody" in client.protections
+        else:
+            with pytest.raises(SandboxStartError, match="the user 'nobody' cannot read"):
+                assert_alive(student)
     finally:
         client.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the user change happens only as root")
+@pytest.mark.parametrize("user", ["no-such-user-here", "root"])
+def test_a_missing_or_root_run_as_user_stops_grading(tmp_path: Path, secret: Path,
+                                                      user: str) -> None:
+    settings = load_settings().with_sandbox(run_as=user)
+    with pytest.raises(SandboxStartError, match=f"sandbox.run_as: .*{user}"):
+        child_user(settings.sandbox)
+    with pytest.raises(SandboxStartError, match="sandbox.run_as"):
+        start(tmp_path, secret, run_as=user)

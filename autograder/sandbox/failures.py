@@ -22,7 +22,8 @@ class SandboxError(Exception):
 class ChildFailure(SandboxError):
     """The child process died or was stopped during a call.
 
-    ``kind`` is one of ``timeout``, ``output``, ``cpu``, ``memory``, ``crash``,
+    ``kind`` is one of ``timeout``, ``budget`` (the submission's time for all
+    calls together is used up), ``output``, ``cpu``, ``memory``, ``crash``,
     ``exit`` or ``protocol``. The next call starts a fresh child.
     """
 
