@@ -8,6 +8,7 @@ serves every case (about 20 s, child restarts included).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from test_grader_fixtures import REPO, patched
 
 from autograder.grader.settings import load_settings
 from autograder.grader.student_code import StudentCode
+from autograder.sandbox.bubblewrap import find_bubblewrap
 from autograder.sandbox.child import protocol
 from autograder.sandbox.client import SandboxClient, child_user
 from autograder.sandbox.failures import (
@@ -63,6 +65,57 @@ HOSTILE = '''
         if text.startswith("list "):
             import os
             raise RuntimeError(repr(sorted(os.listdir(text[5:]))))
+        if text.startswith("nap "):
+            import time
+            time.sleep(float(text[4:]))
+        if text == "daemon":
+            import ctypes, os, time
+            libc = ctypes.CDLL(None)
+            if libc.fork() == 0:
+                os.setsid()
+                libc.prctl(1, 0, 0, 0, 0)
+                for _ in range(3):
+                    if libc.fork() == 0:
+                        break
+                while True:
+                    time.sleep(1)
+        if text.startswith("shm "):
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.shmat.restype = ctypes.c_void_p
+            message = b"left by an earlier submission"
+            if text == "shm put":
+                ident = libc.shmget(0x4E455231, 1 << 20, 0o1000 | 0o666)
+                address = libc.shmat(ident, None, 0)
+                ctypes.memmove(address, message, len(message))
+            else:
+                ident = libc.shmget(0x4E455231, 0, 0)
+                if ident < 0:
+                    raise RuntimeError("no shared memory")
+                address = libc.shmat(ident, None, 0)
+                raise RuntimeError(ctypes.string_at(address, len(message)).decode())
+        if text == "fill":
+            written = 0
+            try:
+                while True:
+                    with open(f"fill-{written}.bin", "wb") as handle:
+                        handle.write(bytes(1 << 15))
+                    written += 1
+            except OSError as exc:
+                raise RuntimeError(f"{exc.strerror} after {written // 32} MiB") from None
+        if text.startswith("header "):
+            import fcntl, os, stat, struct, time
+            for fd in range(3, 64):
+                try:
+                    pipe = stat.S_ISFIFO(os.fstat(fd).st_mode)
+                    writes = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
+                except OSError:
+                    continue
+                if pipe and writes:
+                    os.write(fd, struct.pack(">Q", int(text[7:])))
+            time.sleep(1000)
+        if text.startswith("big "):
+            return {"input_ids": "x" * int(text[4:])}
 '''
 
 
@@ -299,3 +352,161 @@ def test_a_missing_or_root_run_as_user_stops_grading(tmp_path: Path, secret: Pat
         child_user(settings.sandbox)
     with pytest.raises(SandboxStartError, match="sandbox.run_as"):
         start(tmp_path, secret, run_as=user)
+
+
+# ---------------------------------------------------------------------------- containment
+PATHS = ["auto", "never"]
+
+
+def start_on(path: str, tmp_path: Path, secret: Path, **changes) -> tuple[SandboxClient,
+                                                                         StudentCode]:
+    """A sandbox on bubblewrap (``auto``; skipped where it cannot run) or the built-in path."""
+    if path == "auto" and find_bubblewrap() is None:
+        pytest.skip("bubblewrap is not installed or cannot make a sandbox here")
+    return start(tmp_path, secret, bubblewrap=path, **changes)
+
+
+def processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds ``marker`` (the child's HOME names its sandbox)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the PID namespace needs root or bubblewrap")
+@pytest.mark.parametrize("path", PATHS)
+def test_a_daemon_with_setsid_and_no_parent_death_signal_ends_with_grading(
+        tmp_path: Path, secret: Path, path: str) -> None:
+    client, student = start_on(path, tmp_path, secret)
+    marker = f"HOME={client.workspace.work}"
+    try:
+        assert_alive(student)
+        assert tokenize(student, "daemon")["ok"]["input_ids"].tolist() == [1]
+        deadline = time.monotonic() + 10
+        while len(processes_with(marker)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(processes_with(marker)) >= 5, "the child, its daemon and three forks"
+        assert_alive(student)
+    finally:
+        client.close()
+    deadline = time.monotonic() + 5
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_with(marker) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the IPC namespace needs root or bubblewrap")
+@pytest.mark.parametrize("path", PATHS)
+def test_shared_memory_does_not_outlive_a_submission(tmp_path: Path, secret: Path,
+                                                     path: str) -> None:
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first, student = start_on(path, tmp_path / "first", secret)
+    try:
+        assert tokenize(student, "shm put")["ok"]["input_ids"].tolist() == [1, 1]
+        assert tokenize(student, "shm get")["error"]["message"] == \
+            "left by an earlier submission"  # it is real, and visible within a submission
+    finally:
+        first.close()
+    host_keys = Path("/proc/sysvipc/shm").read_text().split("\n")[1:]
+    assert not [row for row in host_keys if row.split()[:1] == [str(0x4E455231)]]
+    second, student = start_on(path, tmp_path / "second", secret)
+    try:
+        assert tokenize(student, "shm get")["error"]["message"] == "no shared memory"
+        assert "ipc namespace" in second.protections
+    finally:
+        second.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the private tmpfs needs root or bubblewrap")
+@pytest.mark.parametrize("path", PATHS)
+def test_a_full_work_folder_stays_private(tmp_path: Path, secret: Path, path: str) -> None:
+    client, student = start_on(path, tmp_path, secret, work_bytes=8 * 1024 * 1024)
+    try:
+        message = tokenize(student, "fill")["error"]["message"]
+        assert message.startswith("No space left on device after ")
+        assert int(message.split()[-2]) <= 8
+        assert "private work tmpfs" in client.protections
+        assert list(client.workspace.work.iterdir()) == []  # nothing reached the host's disk
+        assert_alive(student)
+    finally:
+        client.close()
+
+
+@pytest.mark.skipif(find_bubblewrap() is None, reason="bubblewrap is not installed")
+def test_bubblewrap_shows_nothing_off_its_allow_list(tmp_path: Path, secret: Path) -> None:
+    """World-readable copies of the hidden labels where the old masks did not reach."""
+    copies = []
+    for folder in (Path("/var/lib"), Path("/etc"), REPO.parent):
+        copy = folder / f"ner-hostile-copy-{os.getpid()}" / "test_labels.json"
+        copy.parent.mkdir(mode=0o755)
+        copy.write_text(secret.read_text())
+        copy.chmod(0o644)
+        copies.append(copy)
+    client, student = start_on("auto", tmp_path, secret)
+    try:
+        for copy in copies:
+            message = tokenize(student, f"read {copy}")["error"]["message"]
+            assert "No such file" in message, message
+        listing = tokenize(student, "list /")["error"]["message"]
+        for absent in ("home", "var", "srv", "opt", "mnt", "autograder"):
+            assert f"'{absent}'" not in listing, listing
+        assert tokenize(student, "list /etc")["error"]["message"] == "['ld.so.cache']"
+        assert client.protections[0] == "bubblewrap"
+        assert "allow-list file system" in client.protections
+    finally:
+        client.close()
+        for copy in copies:
+            copy.unlink()
+            copy.parent.rmdir()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_all_calls_together_get_one_time_budget(tmp_path: Path, secret: Path,
+                                                path: str) -> None:
+    """A submission that sleeps just under every per-call limit runs out of its budget."""
+    client, student = start_on(path, tmp_path, secret, submission_timeout_s=12,
+                               max_failures_per_group=100)
+    try:
+        answers = 0
+        with pytest.raises(ChildFailure) as caught:
+            for _ in range(10):
+                tokenize(student, "nap 2.5")
+                answers += 1
+        assert caught.value.kind == "budget"
+        assert answers <= 4
+        assert "used up the 12 s that all its calls together may take" in \
+            caught.value.student_message
+        began = time.monotonic()
+        with pytest.raises(ChildFailure, match="^not run: your code used up"):
+            tokenize(student, "ok")
+        assert time.monotonic() - began < 1
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_replies_are_capped_and_read_in_linear_time(tmp_path: Path, secret: Path,
+                                                    path: str) -> None:
+    client, student = start_on(path, tmp_path, secret, max_failures_per_group=100)
+    limit = client.limits.max_message_bytes
+    assert limit == 16 * 1024 * 1024
+    try:
+        began = time.monotonic()
+        big = tokenize(student, f"big {limit - 1024 * 1024}")["ok"]["input_ids"]
+        assert len(big) == limit - 1024 * 1024
+        assert time.monotonic() - began < 10
+        with pytest.raises(StudentError, match="ResultTooLarge"):
+            tokenize(student, f"big {limit}")
+        with pytest.raises(ChildFailure, match="larger than the limit") as caught:
+            tokenize(student, f"header {2 ** 40}")
+        assert caught.value.kind == "protocol"
+        assert_alive(student)
+    finally:
+        client.close()

@@ -74,7 +74,7 @@ def _system_view() -> list[str]:
             args += ["--ro-bind", path, path]
     for path in SYSTEM_FILES:
         if os.path.isfile(path):
-            args += ["--ro-bind", path, path]
+            args += ["--perms", "0755", "--dir", os.path.dirname(path), "--ro-bind", path, path]
     return args
 
 

@@ -361,8 +361,12 @@ class SandboxClient:
                 raise ChildFailure("budget", self._budget_message()) from None
             raise ChildFailure("timeout", f"did not finish within {timeout:g} s (an endless "
                                "loop, or far too slow)") from None
-        except (BrokenPipeError, protocol.ProtocolError):
+        except BrokenPipeError:
             reply = None
+        except protocol.ProtocolError as exc:
+            self._kill()
+            raise ChildFailure("protocol", f"the grading process sent an answer the grader "
+                               f"cannot read ({exc})") from None
         if reply is None:
             raise self._death()
         if not isinstance(reply, dict) or reply.get("id") != ident:
