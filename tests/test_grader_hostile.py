@@ -71,7 +71,7 @@ GOOD = {"good-milestone": "milestone", "good-final": "final"}
 LIMITS = {"call_timeout_s": 5, "import_timeout_s": 5, "performance_timeout_s": 10,
           "submission_timeout_s": 40}
 #: The whole batch must end within this (it takes about a minute on two cores).
-BATCH_LIMIT_S = 240
+BATCH_LIMIT_S = 420
 PAYLOAD_WORDS = "hostile pickle payload ran"
 ESCAPE_NAME = "hostile-escape.txt"
 TODO_COLUMNS = list(load_settings().todos)
