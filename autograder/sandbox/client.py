@@ -38,7 +38,12 @@ from autograder.sandbox.bubblewrap import bubblewrap_command, find_bubblewrap
 from autograder.sandbox.cgroup import SubmissionCgroup
 from autograder.sandbox.child import protocol
 from autograder.sandbox.child.confine import OOM_SCORE_ADJ
-from autograder.sandbox.failures import ChildFailure, SandboxStartError, StudentError
+from autograder.sandbox.failures import (
+    BudgetExhausted,
+    ChildFailure,
+    SandboxStartError,
+    StudentError,
+)
 from autograder.sandbox.visibility import Visibility, compute_visibility
 from autograder.sandbox.workspace import CHILD_PACKAGE, Workspace
 
@@ -326,10 +331,12 @@ class SandboxClient:
             StudentError: student code raised (the child lives on).
             ChildFailure: the child died or ran out of time (it is restarted by the
                 next call).
+            BudgetExhausted: the submission's calls together used up
+                ``submission_timeout_s`` (before or during this call).
             SandboxStartError: the child could not start at all.
         """
         if self.budget_left <= 0:
-            raise ChildFailure("budget", self._budget_message())
+            raise BudgetExhausted(self._budget_message())
         began = time.monotonic()
         try:
             return self._call(op, group, args, timeout)
@@ -358,7 +365,7 @@ class SandboxClient:
         except _Timeout:
             self._kill()
             if by_budget:
-                raise ChildFailure("budget", self._budget_message()) from None
+                raise BudgetExhausted(self._budget_message()) from None
             raise ChildFailure("timeout", f"did not finish within {timeout:g} s (an endless "
                                "loop, or far too slow)") from None
         except BrokenPipeError:

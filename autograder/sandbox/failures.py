@@ -22,14 +22,18 @@ class SandboxError(Exception):
 class ChildFailure(SandboxError):
     """The child process died or was stopped during a call.
 
-    ``kind`` is one of ``timeout``, ``budget`` (the submission's time for all
-    calls together is used up), ``output``, ``cpu``, ``memory``, ``crash``,
+    ``kind`` is one of ``timeout``, ``output``, ``cpu``, ``memory``, ``crash``,
     ``exit`` or ``protocol``. The next call starts a fresh child.
     """
 
     def __init__(self, kind: str, student_message: str) -> None:
         super().__init__(student_message)
         self.kind = kind
+
+
+class BudgetExhausted(SandboxError):
+    """All calls of the submission together used up ``sandbox.submission_timeout_s``: this
+    test and every later one fail at once (no child is started again)."""
 
 
 class StudentError(SandboxError):
