@@ -273,7 +273,8 @@ def write_markdown(report: dict[str, Any], path: Path) -> None:
     lines += [
         "",
         "Memory is polled every 50 ms over the grader and every process below it (the "
-        "sandboxed child and its launcher). RSS counts shared pages (the Python and torch "
+        "sandboxed child, and its launcher or bubblewrap's two processes). RSS counts shared "
+        "pages (the Python and torch "
         "libraries) once per process; PSS splits them between the processes that map them. "
         "Per-process peaks are exact (VmHWM, ru_maxrss).",
         "",

@@ -54,6 +54,10 @@ def test_set_baseline_keeps_everything_else() -> None:
     ("    models: [ffnn, rnn]", "    models: [ffnn, cnn]", "cnn has no entry under performance"),
     ("      label_padding: 2", "      label_padding: two", "label_padding: must be a number"),
     ("  run_as: nobody", "  run_as: 7", "sandbox.run_as"),
+    ("  bubblewrap: auto", "  bubblewrap: maybe", "sandbox.bubblewrap: must be one of auto"),
+    ("  work_mb: 64", "  work_mb: 0", "sandbox.work_mb: must be a number >= 1"),
+    ("  submission_timeout_s: 450", "  submission_timeout_s: -1",
+     "sandbox.submission_timeout_s: must be a number"),
 ])
 def test_bad_settings_are_named(tmp_path: Path, old: str, new: str, message: str) -> None:
     text = default_settings_path().read_text()

@@ -14,14 +14,22 @@ and short sandbox time limits. The tests then check that:
 - no secret (hidden labels, reference solution) and no marker of a payload
   reaches results.json, feedback.md or the gradebook; no marker file exists;
   the port the network case dials saw no connection; nothing was unpacked
-  outside the submission's folder.
+  outside the submission's folder;
+- nothing of the batch outlives it: no process of its sandboxes (found by the
+  sandbox folders in their environment and working folder: the batch's
+  workers get a temporary folder of their own), no SysV IPC object of the
+  sandbox user made during the batch, no file left in that temporary folder
+  or by the sandbox user in the host's shared temporary folders.
+
+Cases can name the protections they need (``needs``); without them (no
+bubblewrap, not root) they are left out of the batch and their tests skip.
 
 A second, small batch grades the case that signals its parent with the
 namespaces and the user change turned off (how the grader runs without root).
 
-About 3 minutes on two busy cores: the batch of 38 submissions takes about
-2 to 4 minutes, plus the project, two single gradings and the small second
-batch. The batch
+About 4 to 5 minutes on two busy cores: the batch of about 50 submissions takes
+3 to 4 minutes (one case sleeps through its 40 s budget), plus the project, two
+single gradings and the small second batch. The batch
 runs once per session, also when xdist spreads this module over two workers
 (the second waits for the first one's record).
 """
@@ -34,6 +42,7 @@ import hashlib
 import io
 import json
 import os
+import pwd
 import socket
 import tempfile
 import time
@@ -60,11 +69,13 @@ CASES_DIR = Path(__file__).resolve().parent / "hostile_submissions"
 CASES = sorted(path.stem for path in CASES_DIR.glob("*.yaml"))
 GOOD = {"good-milestone": "milestone", "good-final": "final"}
 #: Short sandbox limits (the shipped ones are 10 s, 20 s and 300 s).
-LIMITS = {"call_timeout_s": 5, "import_timeout_s": 5, "performance_timeout_s": 10}
+LIMITS = {"call_timeout_s": 5, "import_timeout_s": 5, "performance_timeout_s": 10,
+          "submission_timeout_s": 40}
 #: The whole batch must end within this many seconds per submission (it takes about
-#: 3 s each on two idle cores; a busy machine takes a few times longer).
+#: 3 s each on two idle cores; a busy machine takes a few times longer), plus the
+#: budget of the case that sleeps through it.
 SECONDS_PER_SUBMISSION = 10
-BATCH_LIMIT_S = SECONDS_PER_SUBMISSION * (len(CASES) + len(GOOD))
+BATCH_LIMIT_S = SECONDS_PER_SUBMISSION * (len(CASES) + len(GOOD)) + LIMITS["submission_timeout_s"]
 PAYLOAD_WORDS = "hostile pickle payload ran"
 ESCAPE_NAME = "hostile-escape.txt"
 TODO_COLUMNS = list(load_settings().todos)
@@ -124,12 +135,14 @@ class Context:
     port: int
     libc_connect: bool
     marker: Path
+    labels_copies: list[Path] = field(default_factory=list)
 
     def fill(self, text: str) -> str:
         values = {"@HIDDEN_LABELS@": str(hidden_labels(self.project)),
                   "@REFERENCE_SOURCE@": str(REPO / "ner_helpers" / "tokenizer.py"),
                   "@PORT@": str(self.port), "@LIBC_CONNECT@": str(self.libc_connect),
-                  "@NOTEBOOK@": (REPO / "notebooks" / "assignment.ipynb").read_text("utf-8")}
+                  "@NOTEBOOK@": (REPO / "notebooks" / "assignment.ipynb").read_text("utf-8"),
+                  "@LABELS_COPIES@": repr([str(path) for path in self.labels_copies])}
         for key, value in values.items():
             text = text.replace(key, value)
         return text
@@ -143,6 +156,9 @@ def build_case(name: str, case: dict[str, Any], base: Path, out: Path, context: 
         del entries[item]
     for item, text in (case.get("files") or {}).items():
         entries[item] = context.fill(text).encode("utf-8")
+    for item, text in (case.get("append") or {}).items():
+        assert item in entries, f"{name}: the base zip has no {item}"
+        entries[item] += context.fill(text).encode("utf-8")
     for model, how in (case.get("weights") or {}).items():
         folder = f"models/{model}"
         if how == "pickle_payload":
@@ -202,20 +218,108 @@ class Batch:
     protections: list[str]
     connections: list[str] = field(default_factory=list)
     marker: Path | None = None
+    leftovers: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps({"project": str(self.project), "out": str(self.out), "rows": self.rows,
                            "seconds": self.seconds,
                            "alone": {name: str(path) for name, path in self.alone.items()},
                            "protections": self.protections, "connections": self.connections,
-                           "marker": str(self.marker)})
+                           "marker": str(self.marker), "leftovers": self.leftovers})
 
     @classmethod
     def from_json(cls, text: str) -> Batch:
         data = json.loads(text)
         return cls(Path(data["project"]), Path(data["out"]), data["rows"], data["seconds"],
                    {name: Path(path) for name, path in data["alone"].items()},
-                   data["protections"], data["connections"], Path(data["marker"]))
+                   data["protections"], data["connections"], Path(data["marker"]),
+                   data["leftovers"])
+
+
+def graded_cases(protections: list[str]) -> list[str]:
+    """The cases whose ``needs`` the sandbox has."""
+    return [name for name in CASES
+            if set(load_case(name).get("needs", [])) <= set(protections)]
+
+
+def skip_unless_graded(batch: Batch, name: str) -> None:
+    if name not in graded_cases(batch.protections):
+        pytest.skip(f"{name} needs {load_case(name)['needs']}; this sandbox has "
+                    f"{batch.protections}")
+
+
+# ---------------------------------------------------------------------------- leftovers
+SHARED_TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _sandbox_uid() -> int | None:
+    user = load_settings().sandbox.run_as
+    try:
+        return pwd.getpwnam(user).pw_uid if user else None
+    except KeyError:
+        return None
+
+
+def leftover_processes(temp: Path) -> list[str]:
+    """Processes whose HOME or working folder lies in the batch's temporary folder (a
+    sandboxed child's HOME and working folder are its sandbox's ``work``; the grader's
+    processes have the batch's folder only as TMPDIR)."""
+    found = []
+    needle = f"HOME={temp}/".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if any(item.startswith(needle) for item in environ) or cwd.startswith(f"{temp}/"):
+            found.append(f"{entry.name}: {(entry / 'cmdline').read_bytes()[:80]!r}")
+    return found
+
+
+def leftover_ipc_objects(since: float, uid: int | None) -> list[str]:
+    """SysV IPC objects of the sandbox user changed since the batch began."""
+    found = []
+    for kind in ("shm", "msg", "sem"):
+        rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        header = rows[0].split()
+        for row in rows[1:]:
+            values = dict(zip(header, row.split(), strict=False))
+            if int(values["uid"]) == uid and int(values["ctime"]) >= int(since):
+                found.append(f"{kind}: {row.strip()}")
+    return found
+
+
+def leftover_files(temp: Path, since: float, uid: int | None) -> list[str]:
+    """Files left in the batch's temporary folder, and files of the sandbox user made in
+    the host's shared temporary folders since the batch began."""
+    found = [str(path) for path in temp.rglob("*")]
+    for folder in SHARED_TEMP_FOLDERS:
+        for path in Path(folder).iterdir() if Path(folder).is_dir() else []:
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if info.st_uid == uid and info.st_mtime >= since:
+                found.append(str(path))
+    return found
+
+
+def labels_copies(project: Path) -> list[Path]:
+    """World-readable copies of the hidden labels off the built-in path's masks."""
+    copies = []
+    for folder in (Path("/var/lib"), Path("/etc")):
+        copy = folder / f"ner-hostile-copy-{os.getpid()}" / "test_labels.json"
+        try:
+            copy.parent.mkdir(mode=0o755, exist_ok=True)
+            copy.write_bytes(hidden_labels(project).read_bytes())
+            copy.chmod(0o644)
+        except OSError:
+            continue  # not root: the case compares with nothing readable
+        copies.append(copy)
+    return copies
 
 
 def read_rows(gradebook: Path) -> dict[str, dict[str, str]]:
@@ -279,28 +383,47 @@ def grade_hostile_batch(project: Path, bases: dict[str, Path], work: Path) -> Ba
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
+    temp = work / "temp"  # the workers' temporary folder: sandboxes are made in it
+    temp.mkdir(mode=0o755)
+    previous_temp = os.environ.get("TMPDIR")
+    copies = labels_copies(project)
+    cases = graded_cases(protections)
     try:
         context = Context(project, work / "models", listener.getsockname()[1],
-                          "network namespace" in protections, work / "pickle-marker.txt")
-        for name in CASES:
+                          "network namespace" in protections, work / "pickle-marker.txt",
+                          copies)
+        for name in cases:
             case = load_case(name)
             build_case(name, case, bases[case["base"]], folder / f"{name}.zip", context)
+        os.environ["TMPDIR"] = str(temp)
+        began = time.time()
         started = time.monotonic()
         report = grade_batch(folder, work / "graded", workers=2, settings=settings,
                              hidden_labels=hidden_labels(project),
                              test_split=project / "dataset" / "test.json", progress=False)
         seconds = time.monotonic() - started
+        uid = _sandbox_uid()
+        leftovers = {"processes": leftover_processes(temp),
+                     "ipc objects": leftover_ipc_objects(began, uid),
+                     "files": leftover_files(temp, began, uid)}
         connections = pending_connections(listener)
     finally:
+        if previous_temp is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = previous_temp
         listener.close()
-    print(f"\nhostile batch: {len(CASES) + len(GOOD)} submissions in {seconds:.1f} s")
+        for copy in copies:
+            copy.unlink()
+            copy.parent.rmdir()
+    print(f"\nhostile batch: {len(cases) + len(GOOD)} submissions in {seconds:.1f} s")
     return Batch(project, report.out_dir, read_rows(report.gradebook), seconds, alone,
-                 protections, connections, context.marker)
+                 protections, connections, context.marker, leftovers)
 
 
 # ---------------------------------------------------------------------------- the tests
 def test_every_submission_has_a_row_and_the_batch_is_bounded(batch: Batch) -> None:
-    assert sorted(batch.rows) == sorted([*CASES, *GOOD])
+    assert sorted(batch.rows) == sorted([*graded_cases(batch.protections), *GOOD])
     assert batch.seconds < BATCH_LIMIT_S
     for name, row in batch.rows.items():
         assert not row["status"].startswith("error"), (name, row["status"])
@@ -328,6 +451,7 @@ def points(row: dict[str, str]) -> dict[str, float | None]:
 @pytest.mark.parametrize("name", CASES)
 def test_each_case_loses_exactly_its_points_with_a_clear_message(batch: Batch,
                                                                   name: str) -> None:
+    skip_unless_graded(batch, name)
     case = load_case(name)
     expect = case["expect"]
     row = batch.rows[name]
@@ -356,8 +480,12 @@ def test_each_case_loses_exactly_its_points_with_a_clear_message(batch: Batch,
         assert all(value in (0.0, None) for value in got.values()), got
         return
     lost = set(expect.get("lost", []))
+    partial = set(expect.get("partial", []))
     for column, value in got.items():
         wanted = 0.0 if column in lost and reference[column] is not None else reference[column]
+        if column in partial:
+            assert value is not None and 0 <= value <= wanted, f"{name}: {column} has {value}"
+            continue
         assert value == wanted, f"{name}: {column} has {value}, expected {wanted}"
     assert float(row["score"]) == pytest.approx(sum(v for v in got.values() if v is not None))
 
@@ -371,7 +499,7 @@ def test_no_secret_or_marker_reaches_the_outputs(batch: Batch) -> None:
                "written outside the submission folder"]
     outputs = sorted(batch.out.rglob("*.json")) + sorted(batch.out.rglob("*.md")) + \
         sorted(batch.out.rglob("*.csv"))
-    assert len(outputs) >= 2 * len(CASES)
+    assert len(outputs) >= 2 * len(graded_cases(batch.protections))
     for path in outputs:
         text = path.read_text(encoding="utf-8")
         for secret in secrets:
@@ -397,6 +525,19 @@ def test_the_port_the_submission_dialled_saw_no_connection(batch: Batch) -> None
     assert "python socket: connected" not in feedback and "libc: connected" not in feedback
     if "network namespace" in batch.protections:
         assert "libc: connect() failed, errno" in feedback
+
+
+@pytest.mark.parametrize("kind", ["processes", "ipc objects", "files"])
+def test_nothing_of_the_batch_outlives_it(batch: Batch, kind: str) -> None:
+    """Checked right after the batch: its daemons, shared memory and files are gone."""
+    assert batch.leftovers[kind] == []
+
+
+def test_the_protections_line_names_the_confinement_path(batch: Batch) -> None:
+    assert batch.protections[0] in ("bubblewrap", "built-in confinement (no bubblewrap)")
+    if os.geteuid() == 0:
+        assert {"pid namespace", "ipc namespace", "private work tmpfs"} <= \
+            set(batch.protections)
 
 
 def test_a_grader_without_namespaces_survives_a_signal_to_its_parent(

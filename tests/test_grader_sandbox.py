@@ -8,6 +8,7 @@ serves every case (about 20 s, child restarts included).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,16 @@ from test_grader_fixtures import REPO, patched
 
 from autograder.grader.settings import load_settings
 from autograder.grader.student_code import StudentCode
+from autograder.sandbox.bubblewrap import find_bubblewrap
 from autograder.sandbox.child import protocol
 from autograder.sandbox.client import SandboxClient, child_user
-from autograder.sandbox.failures import ChildFailure, GroupUnavailable, StudentError
+from autograder.sandbox.failures import (
+    BudgetExhausted,
+    ChildFailure,
+    GroupUnavailable,
+    SandboxStartError,
+    StudentError,
+)
 from autograder.sandbox.workspace import build_workspace
 from ner_helpers.constants import PAD_TOKEN, UNK_TOKEN
 
@@ -58,6 +66,57 @@ HOSTILE = '''
         if text.startswith("list "):
             import os
             raise RuntimeError(repr(sorted(os.listdir(text[5:]))))
+        if text.startswith("nap "):
+            import time
+            time.sleep(float(text[4:]))
+        if text == "daemon":
+            import ctypes, os, time
+            libc = ctypes.CDLL(None)
+            if libc.fork() == 0:
+                os.setsid()
+                libc.prctl(1, 0, 0, 0, 0)
+                for _ in range(3):
+                    if libc.fork() == 0:
+                        break
+                while True:
+                    time.sleep(1)
+        if text.startswith("shm "):
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.shmat.restype = ctypes.c_void_p
+            message = b"left by an earlier submission"
+            if text == "shm put":
+                ident = libc.shmget(0x4E455231, 1 << 20, 0o1000 | 0o666)
+                address = libc.shmat(ident, None, 0)
+                ctypes.memmove(address, message, len(message))
+            else:
+                ident = libc.shmget(0x4E455231, 0, 0)
+                if ident < 0:
+                    raise RuntimeError("no shared memory")
+                address = libc.shmat(ident, None, 0)
+                raise RuntimeError(ctypes.string_at(address, len(message)).decode())
+        if text == "fill":
+            written = 0
+            try:
+                while True:
+                    with open(f"fill-{written}.bin", "wb") as handle:
+                        handle.write(bytes(1 << 15))
+                    written += 1
+            except OSError as exc:
+                raise RuntimeError(f"{exc.strerror} after {written // 32} MiB") from None
+        if text.startswith("header "):
+            import fcntl, os, stat, struct, time
+            for fd in range(3, 64):
+                try:
+                    pipe = stat.S_ISFIFO(os.fstat(fd).st_mode)
+                    writes = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
+                except OSError:
+                    continue
+                if pipe and writes:
+                    os.write(fd, struct.pack(">Q", int(text[7:])))
+            time.sleep(1000)
+        if text.startswith("big "):
+            return {"input_ids": "x" * int(text[4:])}
 '''
 
 
@@ -205,8 +264,9 @@ def test_secrets_stay_out_of_reach(tmp_path: Path, secret: Path) -> None:
             assert "No such file" in message or "not allowed while grading" in message \
                 or "Permission denied" in message
         if os.geteuid() == 0:
-            assert {"network namespace", "masked paths", "user nobody"} <= \
-                set(client.protections)
+            hiding = "allow-list file system" if "bubblewrap" in client.protections \
+                else "masked paths"
+            assert {"network namespace", hiding, "user nobody"} <= set(client.protections)
             listing = tokenize(student, f"list {REPO}")["error"]["message"]
             assert "ner_helpers" not in listing and "autograder" not in listing
     finally:
@@ -264,18 +324,200 @@ def test_messages_do_not_depend_on_the_sandbox_folder() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the user change happens only as root")
-def test_without_namespaces_the_user_change_needs_a_readable_python(tmp_path: Path,
-                                                                   secret: Path) -> None:
-    """As root without namespaces the child drops to nobody only when nobody can read the
-    Python installation (else it could not import its own modules)."""
+def test_without_namespaces_an_unusable_user_stops_grading(tmp_path: Path,
+                                                           secret: Path) -> None:
+    """As root without namespaces the child must be able to drop to nobody: a user that
+    cannot read the Python installation stops grading (it never runs as root instead)."""
     import sys
 
     from autograder.sandbox.child.confine import _open_to_others
 
     client, student = start(tmp_path, secret, namespaces=False)
     try:
+        if _open_to_others(sys.base_prefix) and _open_to_others(sys.prefix):
+            assert_alive(student)
+            assert "user nobody" in client.protections
+        else:
+            with pytest.raises(SandboxStartError, match="the user 'nobody' cannot read"):
+                assert_alive(student)
+    finally:
+        client.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the user change happens only as root")
+@pytest.mark.parametrize("user", ["no-such-user-here", "root"])
+def test_a_missing_or_root_run_as_user_stops_grading(tmp_path: Path, secret: Path,
+                                                      user: str) -> None:
+    settings = load_settings().with_sandbox(run_as=user)
+    with pytest.raises(SandboxStartError, match=f"sandbox.run_as: .*{user}"):
+        child_user(settings.sandbox)
+    with pytest.raises(SandboxStartError, match="sandbox.run_as"):
+        start(tmp_path, secret, run_as=user)
+
+
+# ---------------------------------------------------------------------------- containment
+PATHS = ["auto", "never"]
+
+
+def start_on(path: str, tmp_path: Path, secret: Path, needs: str,
+             **changes) -> tuple[SandboxClient, StudentCode]:
+    """A sandbox on bubblewrap (``auto``) or the built-in path (``never``), started; the
+    test skips where it cannot run or lacks the protection the test is about (the
+    built-in path without root has namespaces only where unprivileged ones are allowed)."""
+    if path == "auto" and find_bubblewrap() is None:
+        pytest.skip("bubblewrap is not installed or cannot make a sandbox here")
+    client, student = start(tmp_path, secret, bubblewrap=path, **changes)
+    assert_alive(student)
+    if needs not in client.protections:
+        client.close()
+        pytest.skip(f"no {needs} here: {client.protections}")
+    return client, student
+
+
+def processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds ``marker`` (the child's HOME names its sandbox)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_daemon_with_setsid_and_no_parent_death_signal_ends_with_grading(
+        tmp_path: Path, secret: Path, path: str) -> None:
+    client, student = start_on(path, tmp_path, secret, "pid namespace")
+    marker = f"HOME={client.workspace.work}"
+    try:
         assert_alive(student)
-        readable = _open_to_others(sys.base_prefix) and _open_to_others(sys.prefix)
-        assert ("user nobody" in client.protections) == readable
+        assert tokenize(student, "daemon")["ok"]["input_ids"].tolist() == [1]
+        deadline = time.monotonic() + 10
+        while len(processes_with(marker)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(processes_with(marker)) >= 5, "the child, its daemon and three forks"
+        assert_alive(student)
+    finally:
+        client.close()
+    deadline = time.monotonic() + 5
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_with(marker) == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_shared_memory_does_not_outlive_a_submission(tmp_path: Path, secret: Path,
+                                                     path: str) -> None:
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first, student = start_on(path, tmp_path / "first", secret, "ipc namespace")
+    try:
+        assert tokenize(student, "shm put")["ok"]["input_ids"].tolist() == [1, 1]
+        assert tokenize(student, "shm get")["error"]["message"] == \
+            "left by an earlier submission"  # it is real, and visible within a submission
+    finally:
+        first.close()
+    host_keys = Path("/proc/sysvipc/shm").read_text().split("\n")[1:]
+    assert not [row for row in host_keys if row.split()[:1] == [str(0x4E455231)]]
+    second, student = start_on(path, tmp_path / "second", secret, "ipc namespace")
+    try:
+        assert tokenize(student, "shm get")["error"]["message"] == "no shared memory"
+        assert "ipc namespace" in second.protections
+    finally:
+        second.close()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_full_work_folder_stays_private(tmp_path: Path, secret: Path, path: str) -> None:
+    client, student = start_on(path, tmp_path, secret, "private work tmpfs",
+                               work_bytes=8 * 1024 * 1024)
+    try:
+        message = tokenize(student, "fill")["error"]["message"]
+        assert message.startswith("No space left on device after ")
+        assert int(message.split()[-2]) <= 8
+        assert "private work tmpfs" in client.protections
+        assert list(client.workspace.work.iterdir()) == []  # nothing reached the host's disk
+        assert_alive(student)
+    finally:
+        client.close()
+
+
+@pytest.mark.skipif(find_bubblewrap() is None, reason="bubblewrap is not installed")
+def test_bubblewrap_shows_nothing_off_its_allow_list(tmp_path: Path, secret: Path) -> None:
+    """World-readable copies of the hidden labels where the old masks did not reach."""
+    copies = []
+    for folder in (Path("/var/lib"), Path("/etc"), REPO.parent, tmp_path):
+        copy = folder / f"ner-hostile-copy-{os.getpid()}" / "test_labels.json"
+        try:
+            copy.parent.mkdir(mode=0o755)
+        except PermissionError:
+            continue  # not root
+        copy.write_text(secret.read_text())
+        copy.chmod(0o644)
+        copies.append(copy)
+    client, student = start_on("auto", tmp_path, secret, "allow-list file system")
+    try:
+        for copy in copies:
+            message = tokenize(student, f"read {copy}")["error"]["message"]
+            refused = ("No such file",) if copy.parent.parent != tmp_path else (
+                "No such file", "not allowed while grading")  # /tmp: the audit hook's too
+            assert message.startswith(refused) or any(r in message for r in refused), message
+        listing = tokenize(student, "list /")["error"]["message"]
+        for absent in ("home", "var", "srv", "opt", "mnt", "autograder"):
+            assert f"'{absent}'" not in listing, listing
+        assert tokenize(student, "list /etc")["error"]["message"] == "['ld.so.cache']"
+        assert client.protections[0] == "bubblewrap"
+        assert "allow-list file system" in client.protections
+    finally:
+        client.close()
+        for copy in copies:
+            copy.unlink()
+            copy.parent.rmdir()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_all_calls_together_get_one_time_budget(tmp_path: Path, secret: Path,
+                                                path: str) -> None:
+    """A submission that sleeps just under every per-call limit runs out of its budget."""
+    client, student = start_on(path, tmp_path, secret, "resource limits",
+                               submission_timeout_s=12, max_failures_per_group=100)
+    try:
+        answers = 0
+        with pytest.raises(BudgetExhausted) as caught:
+            for _ in range(10):
+                tokenize(student, "nap 2.5")
+                answers += 1
+        assert answers <= 4
+        assert "used up the 12 s that all its calls together may take" in \
+            caught.value.student_message
+        began = time.monotonic()
+        with pytest.raises(BudgetExhausted, match="^not run: your code used up"):
+            tokenize(student, "ok")
+        assert time.monotonic() - began < 1
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_replies_are_capped_and_read_in_linear_time(tmp_path: Path, secret: Path,
+                                                    path: str) -> None:
+    client, student = start_on(path, tmp_path, secret, "resource limits",
+                               max_failures_per_group=100)
+    limit = client.limits.max_message_bytes
+    assert limit == 16 * 1024 * 1024
+    try:
+        began = time.monotonic()
+        big = tokenize(student, f"big {limit - 1024 * 1024}")["ok"]["input_ids"]
+        assert len(big) == limit - 1024 * 1024
+        assert time.monotonic() - began < 10
+        with pytest.raises(StudentError, match="ResultTooLarge"):
+            tokenize(student, f"big {limit}")
+        with pytest.raises(ChildFailure, match="larger than the limit") as caught:
+            tokenize(student, f"header {2 ** 40}")
+        assert caught.value.kind == "protocol"
+        assert_alive(student)
     finally:
         client.close()

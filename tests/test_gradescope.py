@@ -94,6 +94,7 @@ def test_bundle_contents_and_scripts(bundle: Path, project: Path, tmp_path: Path
         assert (infos[script].external_attr >> 16) & 0o777 == 0o755
     assert 'torch==2.13.0' in setup and "https://download.pytorch.org/whl/cpu" in setup
     assert "chmod -R go-rwx" in setup
+    assert " bubblewrap" in setup  # the sandbox the grader prefers
     assert '--kind "final"' in run
     for script, text in (("setup.sh", setup), ("run_autograder", run)):
         (tmp_path / script).write_text(text)

@@ -106,6 +106,11 @@ class UnpackLimits:
     ratio_min_bytes: int
 
 
+#: How ``sandbox.bubblewrap`` chooses the confinement: bubblewrap when installed and
+#: working (``auto``), always (``required``: grading stops without it), or never.
+BUBBLEWRAP_CHOICES = ("auto", "required", "never")
+
+
 @dataclass(frozen=True)
 class InputLimits:
     """Bounds on the submission's files that the grader itself reads (JSON and weights).
@@ -148,6 +153,9 @@ class SandboxLimits:
     performance_timeout_s: float
     max_failures_per_group: int
     max_message_bytes: int
+    bubblewrap: str
+    work_bytes: int
+    submission_timeout_s: float
 
 
 @dataclass(frozen=True)
@@ -384,6 +392,10 @@ def _read_sandbox(reader: _Reader) -> SandboxLimits:
     namespaces = node.get("namespaces")
     if not isinstance(namespaces, bool):
         raise reader.error("sandbox.namespaces", f"must be true or false, got {namespaces!r}")
+    bubblewrap = node.get("bubblewrap")
+    if bubblewrap not in BUBBLEWRAP_CHOICES:
+        raise reader.error("sandbox.bubblewrap", f"must be one of {', '.join(BUBBLEWRAP_CHOICES)},"
+                           f" got {bubblewrap!r}")
     return SandboxLimits(
         run_as=run_as,
         namespaces=namespaces,
@@ -400,6 +412,9 @@ def _read_sandbox(reader: _Reader) -> SandboxLimits:
         performance_timeout_s=reader.number(node, label, "performance_timeout_s", 0.1),
         max_failures_per_group=reader.positive_int(node, label, "max_failures_per_group"),
         max_message_bytes=int(reader.number(node, label, "max_message_mb", 1) * MB),
+        bubblewrap=bubblewrap,
+        work_bytes=int(reader.number(node, label, "work_mb", 1) * MB),
+        submission_timeout_s=reader.number(node, label, "submission_timeout_s", 1),
     )
 
 

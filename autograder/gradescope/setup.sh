@@ -10,7 +10,7 @@ VENV=/opt/ner-grader
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends @PYTHON@ @PYTHON@-venv @PYTHON@-pip util-linux
+apt-get install -y --no-install-recommends @PYTHON@ @PYTHON@-venv @PYTHON@-pip util-linux bubblewrap
 @PYTHON@ -m venv "$VENV"
 "$VENV/bin/pip" install --no-cache-dir --upgrade pip
 "$VENV/bin/pip" install --no-cache-dir --index-url "@TORCH_INDEX@" "torch==@TORCH@"

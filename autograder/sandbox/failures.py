@@ -31,6 +31,11 @@ class ChildFailure(SandboxError):
         self.kind = kind
 
 
+class BudgetExhausted(SandboxError):
+    """All calls of the submission together used up ``sandbox.submission_timeout_s``: this
+    test and every later one fail at once (no child is started again)."""
+
+
 class StudentError(SandboxError):
     """Student code raised an exception (the child itself is fine)."""
 

@@ -10,7 +10,10 @@ Layout (``base`` is a fresh temporary folder)::
     base/output/                    the child's stdout and stderr (grader only)
 
 Everything but ``work`` and ``output`` is owned by the grader and only
-readable by the child. The child never sees the reference package, the
+readable by the child. With namespaces (bubblewrap, or the built-in path) the
+child's ``work`` is a private tmpfs of ``sandbox.work_mb`` mounted over this
+folder in its own mount namespace: what it writes never reaches the grader's
+disk and ends with it; the folder here stays empty. The child never sees the reference package, the
 hidden tests or the hidden labels: none of them is copied here.
 """
 

@@ -1,34 +1,40 @@
 """Confining the child process before any student code is imported.
 
-Runs first thing in the child, using only the standard library. What it can do
-depends on whether the grader runs as root.
-
-Always, first: ``oom_score_adj`` is set to 1000, so that when memory runs out
+Runs first thing in the child, using only the standard library. Always,
+first: ``oom_score_adj`` is set to 1000, so that when memory runs out
 (Gradescope's container has 768 MiB) the kernel's out-of-memory killer picks
 the child, which the grader reports as a failed test, and not the grader.
 
-As root (Gradescope, containers):
+In bubblewrap (see :mod:`autograder.sandbox.bubblewrap`) the namespaces, the
+allow-list file system and the private work tmpfs are in place already; what
+is left is done here: resource limits, and as root the change to the
+unprivileged user (``nobody``), so that the mounts cannot be undone.
 
-1. new network, mount and PID namespaces (``unshare``): the child has no
-   network interface but a down loopback, its own view of the file system and
-   its own process tree;
+Without bubblewrap (the built-in path), as root:
+
+1. new network, mount, PID and IPC namespaces (``unshare``): the child has no
+   network interface but a down loopback, its own view of the file system, its
+   own process tree and its own SysV IPC objects;
 2. in the new mount namespace, every masked path (the grader's source tree
    with the reference solution, the hidden labels, /root, /tmp, ...) is
    covered by an empty read-only-for-others tmpfs or by /dev/null, and only the
    paths the child needs (the Python installation, site-packages, the sandbox
-   folder) are bound back in;
+   folder) are bound back in; the working folder gets a tmpfs of its own,
+   capped at ``sandbox.work_mb``;
 3. the process forks: the new process is PID 1 of the namespace, so when it
-   ends every process it started ends too; it mounts a fresh /proc;
+   ends (the grader kills it directly) every process it started ends too; it
+   mounts a fresh /proc;
 4. resource limits (address space, CPU time, file size, processes, open
    files, no core files);
-5. it drops to an unprivileged user (``nobody``), so root-only files stay
-   closed and the mounts cannot be undone.
+5. it drops to the unprivileged user. A user that does not exist, or one that
+   cannot read the Python installation, stops the child before any student
+   code runs (the grader reports it and stops).
 
-Not as root: resource limits, and a user plus network namespace when the
-kernel allows unprivileged ones. The audit hook installed by the server (see
-:mod:`.audit`) is the remaining line: it refuses sockets, new processes and
-opening masked paths, but code that calls C functions directly (ctypes) can
-get past it.
+Not as root: resource limits, and the same namespaces inside a user namespace
+when the kernel allows unprivileged ones. The audit hook installed by the
+server (see :mod:`.audit`) is the remaining line: it refuses sockets, new
+processes and opening masked paths, but code that calls C functions directly
+(ctypes) can get past it.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import sys
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -56,6 +63,8 @@ PR_SET_NO_NEW_PRIVS = 38
 #: The child is the first process the out-of-memory killer picks (the most it allows).
 OOM_SCORE_ADJ = 1000
 OOM_SCORE_ADJ_FILE = "/proc/self/oom_score_adj"
+#: Exit status of a launcher that refuses to run student code unconfined.
+EXIT_UNCONFINED = 70
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -197,46 +206,112 @@ def _open_to_others(path: str) -> bool:
         current = parent
 
 
-def _user_ids(name: str) -> tuple[int, int]:
-    import pwd
+def _map_self(uid: int, gid: int) -> None:
+    """In a new user namespace, map this process' own user and group to themselves
+    (files it makes in its own tmpfs need a mapped owner)."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):
+        try:
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+        except OSError:
+            pass
 
-    entry = pwd.getpwnam(name)
-    return entry.pw_uid, entry.pw_gid
+
+def _fail(message: str) -> None:
+    """Say why on stderr (the grader shows its tail) and end before any student code."""
+    os.write(2, f"sandbox: {message}\n".encode())
+    os._exit(EXIT_UNCONFINED)
+
+
+def _drop_user(ids: list[int] | None) -> bool:
+    """Change to the unprivileged user (as root); False when there is none to change to."""
+    if not ids:
+        return False
+    uid, gid = ids
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        _fail(f"could not change to user id {uid}")
+    return True
+
+
+def _finish(config: dict[str, Any], protections: list[str], ids: list[int] | None,
+            detached: bool) -> list[str]:
+    """Limits, user change and the last flags, common to every path."""
+    set_limits(config["limits"], with_processes=bool(ids))
+    protections.append("resource limits")
+    if _drop_user(ids):
+        protections.append(f"user {config.get('run_as')}")
+    try:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        # Set after the user change (which clears it): die with the parent.
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+    if detached and os.getppid() == 1:
+        os._exit(1)  # the grader is already gone
+    os.chdir(config["workdir"])
+    sys.stdin = open(os.devnull)  # noqa: SIM115 (kept open for the process' lifetime)
+    return protections
+
+
+def _private_work(workdir: str, size: int) -> bool:
+    """A tmpfs of ``size`` bytes on the working folder (needs a private mount namespace)."""
+    try:
+        mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(size)},mode=1777")
+    except OSError:
+        return False
+    return True
 
 
 def apply(config: dict[str, Any]) -> list[str]:
     """Confine this process as far as possible; return the protections now active.
 
-    As root with namespaces on, this forks: the original process stays behind
-    as a silent parent that mirrors the exit of the confined one and never
-    returns from here.
+    In bubblewrap (``config["bubblewrap"]``) the namespaces and the file system
+    are already in place: only the limits and the user change are left.
+    Otherwise, with namespaces on, this unshares and forks: the original process
+    stays behind as a silent parent that mirrors the exit of the confined one
+    (PID 1 of the new namespace) and never returns from here.
     """
-    protections = []
+    protections: list[str] = []
     prefer_for_oom_kill()  # before the fork below: the launcher and PID 1 both get it
     is_root = os.geteuid() == 0
+    ids = config.get("user_ids") if is_root else None
+    if is_root and config.get("run_as") and not ids:
+        _fail(f"the user {config['run_as']!r} to run as is unknown")
+    if config.get("bubblewrap"):
+        return _finish(config, protections, ids, detached=False)
+
     wanted = bool(config["namespaces"])
     in_pid_namespace = False
-    if is_root and wanted:
+    if wanted:
+        user = 0 if is_root else CLONE_NEWUSER
+        outer = (os.getuid(), os.getgid())
         try:
-            unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
-            protections += ["network namespace", "mount namespace", "pid namespace"]
+            unshare(user | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC)
+            protections += ["network namespace", "mount namespace", "pid namespace",
+                            "ipc namespace"]
             in_pid_namespace = True
         except OSError:
             try:
-                unshare(CLONE_NEWNET)
-                protections.append("network namespace")
+                unshare(user | CLONE_NEWNET | CLONE_NEWIPC)
+                protections += ["network namespace", "ipc namespace"]
             except OSError:
                 pass
+        if user and protections:
+            _map_self(*outer)
         if in_pid_namespace:
-            mount(None, "/", None, MS_REC | MS_PRIVATE)
-            mask_paths(config["masked_dirs"], config["masked_files"], config["exposed"])
-            protections.append("masked paths")
-    elif wanted:
-        try:
-            unshare(CLONE_NEWUSER | CLONE_NEWNET)
-            protections.append("network namespace")
-        except OSError:
-            pass
+            try:
+                mount(None, "/", None, MS_REC | MS_PRIVATE)
+                mask_paths(config["masked_dirs"], config["masked_files"], config["exposed"])
+                protections.append("masked paths")
+            except OSError:
+                if is_root:
+                    raise
+            if _private_work(config["workdir"], config["work_bytes"]):
+                protections.append("private work tmpfs")
 
     if in_pid_namespace:
         pid = os.fork()
@@ -247,33 +322,10 @@ def apply(config: dict[str, Any]) -> list[str]:
         except OSError:
             pass
 
-    drop_to = config.get("run_as") if is_root else None
-    ids = None
-    if drop_to:
-        try:
-            ids = _user_ids(drop_to)
-        except KeyError:
-            ids = None
     needed = [sys.base_prefix, sys.prefix, *config["site_dirs"], config["workdir"]]
-    if ids is not None and "masked paths" not in protections and not all(
-            _open_to_others(path) for path in needed):
-        ids = None  # the unprivileged user could not even load Python's own modules
-    set_limits(config["limits"], with_processes=ids is not None)
-    protections.append("resource limits")
-    if ids is not None:
-        uid, gid = ids
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-        protections.append(f"user {drop_to}")
-    try:
-        prctl(PR_SET_NO_NEW_PRIVS, 1)
-        # Set after the user change (which clears it): die with the parent.
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-    if not in_pid_namespace and os.getppid() == 1:
-        os._exit(1)  # the grader is already gone
-    os.chdir(config["workdir"])
-    sys.stdin = open(os.devnull)  # noqa: SIM115 (kept open for the process' lifetime)
-    return protections
+    if ids and "masked paths" not in protections:
+        closed = [path for path in needed if not _open_to_others(path)]
+        if closed:
+            _fail(f"the user {config['run_as']!r} cannot read {closed[0]} (make it readable "
+                  "to others, install bubblewrap, or set sandbox.run_as)")
+    return _finish(config, protections, ids, detached=not in_pid_namespace)
