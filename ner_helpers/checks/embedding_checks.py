@@ -48,3 +48,7 @@ def check_embedding_forward(expect: Expect) -> None:
     expect.true(gradient is not None, "the embedding table got no gradient from forward")
     expect.close(gradient[0], torch.zeros(DIM),
                  "the gradient of the pad row (padding must get no gradient)")
+
+    expect.step("layer(input_ids) with one sentence of one token, input_ids of shape [1, 1]")
+    expect.tensor(layer(torch.tensor([[7]])), "the output for input_ids of shape [1, 1]",
+                  shape=[1, 1, DIM])

@@ -52,6 +52,10 @@ def check_ffnn_forward(expect: Expect) -> None:
     expect.tensor(out, "the logits", shape=[2, 3, OUTPUT_DIM], dtype=torch.float32)
     expect.true(torch.equal(out, model(embeddings)), "two calls on the same input differ")
 
+    expect.step("model(embeddings[:1, :1]): one sentence of one token")
+    expect.tensor(model(embeddings[:1, :1]), "the logits for embeddings of shape [1, 1, 10]",
+                  shape=[1, 1, OUTPUT_DIM])
+
     expect.step("changing the embedding of one token")
     changed = embeddings.clone()
     changed[0, 2] += 1.0
@@ -59,7 +63,8 @@ def check_ffnn_forward(expect: Expect) -> None:
     expect.close(other[0, :2], out[0, :2].detach(),
                  "the logits of the other tokens (an FFNN looks at each token on its own)")
 
-    expect.step("recording the activations of the ReLUs self.f[0] .. self.f[4]")
+    expect.step("recording the activations of the ReLUs self.f[0] .. self.f[4] (one vector "
+                "per token, whatever layout forward uses)")
     names = [f"f.{k}" for k in range(NUM_LAYERS)]
     with model.record_activations(names) as record:
         model(embeddings)

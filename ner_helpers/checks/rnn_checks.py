@@ -64,6 +64,10 @@ def check_rnn_forward(expect: Expect) -> None:
     expect.true(torch.equal(out, model(embeddings)),
                 "two calls on the same input differ (start from the zero hidden state h0)")
 
+    expect.step("model(embeddings[:, :1]): sentences of one token")
+    expect.tensor(model(embeddings[:, :1]), "the logits for embeddings of shape [2, 1, 10]",
+                  shape=[2, 1, OUTPUT_DIM])
+
     expect.step("changing the last token of sentence 0")
     later = embeddings.clone()
     later[0, 3] += 1.0
