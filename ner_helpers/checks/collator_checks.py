@@ -94,6 +94,11 @@ def check_collate(expect: Expect) -> None:
     expect.tensor(single["labels"], "labels of a batch of one sentence of length 2",
                   shape=[1, 2], dtype=torch.long)
 
+    expect.step("DataCollator(tokenizer, max_length=0)")
+    empty = collator_module.DataCollator(tokenizer, max_length=0)(ROWS)
+    expect.tensor(empty["input_ids"], "input_ids with max_length=0", shape=[2, 0],
+                  dtype=torch.long)
+
     expect.true(ROWS == before, "the rows changed while they were collated: leave the "
                 "caller's rows and their lists unchanged (the same rows come back every "
                 "epoch)")
