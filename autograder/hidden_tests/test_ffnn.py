@@ -101,9 +101,9 @@ def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]
             state = ok(report["state"], name)
             fail(f"{name} has no layers in U (parameters found: {', '.join(state) or 'none'}); "
                  "make U an nn.ModuleList, so that PyTorch registers its layers")
-        check(found == num_layers - 1, f"{name} has {found} layers in U, expected "
-              f"{num_layers - 1} (num_layers - 1 hidden-to-hidden layers; W is the first "
-              "hidden layer)")
+        layers = f"{found} layer{'s' * (found != 1)}"
+        check(found == num_layers - 1, f"{name} has {layers} in U, expected {num_layers - 1} "
+              "(num_layers - 1 hidden-to-hidden layers; W is the first hidden layer)")
         check_structure(report, reference, name)
 
 
@@ -152,14 +152,11 @@ def test_matches_reference_many_layers(student: Any) -> None:
 
 @pytest.mark.todo("TODO-4-2")
 def test_hidden_activations(student: Any) -> None:
-    report, reference = run(student, forward_plan(5, [{"x": X}], backward=True,
-                                                  activations=SLOPES))
+    report, reference = run(student, forward_plan(5, [{"x": X}], activations=SLOPES))
     expect_equal(output(report, what(5)), output(reference, "reference"),
                  f"{what(5)} output with each self.f[k] replaced by an activation of the "
                  "grader's", "apply the provided self.f[k] once, after hidden layer k + 1 "
                  "(W for k = 0, U[k - 1] after that)", close=True)
-    compare_gradients(module_runs(report, what(5))[0], module_runs(reference, "reference")[0],
-                      what(5), "apply the provided self.f[k] once, after hidden layer k + 1")
 
 
 @pytest.mark.todo("TODO-4-2")

@@ -214,15 +214,12 @@ def test_causal_in_time(two_layers: tuple[dict[str, Any], dict[str, Any]]) -> No
 @pytest.mark.todo("TODO-5-2")
 def test_layer_activations(student: Any) -> None:
     config = ctor(3)
-    report, reference = run(student, forward_plan(config, [{"x": X}], seed=205, backward=True,
-                                                  slopes=SLOPES))
+    report, reference = run(student, forward_plan(config, [{"x": X}], seed=205, slopes=SLOPES))
     name = what(config)
     expect_equal(module_runs(report, name)[0]["out"], module_runs(reference, "reference")[0]["out"],
                  f"{name} output with each self.f[k] replaced by an activation of the grader's",
                  "z[k, t] = f_k(W_k z[k-1, t] + U_k z[k, t-1]): layer k applies its own "
                  "self.f[k] once per step", close=True)
-    compare_gradients(module_runs(report, name)[0], module_runs(reference, "reference")[0], name,
-                      "layer k applies its own self.f[k] once per step")
 
 
 @pytest.mark.todo("TODO-5-2")
