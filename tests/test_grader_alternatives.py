@@ -11,8 +11,8 @@ pass every hidden test. A hidden test that fails here is too strict: it checks
 how the reference is written instead of what it does.
 
 The batch takes about 25 s on two cores, hence the slow mark on the grading
-test; the catalogue checks are fast. ``CATALOGUE_FILTER`` grades only some
-entries (see tests/test_grader_broken_implementations.py).
+test; the catalogue checks are fast. ``CATALOGUE_FILTER`` grades only some entries
+(see tests/test_grader_broken_implementations.py).
 """
 
 from __future__ import annotations

@@ -27,15 +27,19 @@ The batch of about 55 submissions takes about 2.5 minutes on two cores (2 to 3 s
 most of it starting the sandboxed child), hence the slow mark on the grading
 tests; the catalogue checks are fast.
 
-To grade only some entries while working on them, set ``CATALOGUE_FILTER`` to
-comma-separated parts of entry names (this file and
-tests/test_grader_alternatives.py)::
+To grade only some entries (the catalogue checks still read them all), name them
+with ``CATALOGUE_FILTER``, a comma-separated list of fragments of entry names; it
+applies to tests/test_grader_alternatives.py too::
 
-    CATALOGUE_FILTER=ffnn,rnn-no .venv/bin/pytest tests/test_grader_broken_implementations.py
+    CATALOGUE_FILTER=trainer .venv/bin/python -m pytest -n 2 \
+        tests/test_grader_broken_implementations.py tests/test_grader_alternatives.py
 
-Print the tables of docs/grading.md ("How the grader is tested against bugs")::
+Print the two tables of docs/grading.md ("How the grader is tested against bugs")::
 
     .venv/bin/python tests/test_grader_broken_implementations.py
+
+and the table of what the public checks catch with
+tests/test_public_checks_on_catalogue.py.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import os
 import re
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,9 +83,6 @@ STUDENT_FILES = ("tokenizer.py", "collator.py", "embedding.py", "trainer.py", "f
                  "rnn.py")
 KEYS = {"file", "todo", "todos", "bug", "alternative", "change", "solutions", "lost",
         "messages", "note"}
-#: Environment variable: comma-separated parts of entry names; only matching entries are
-#: graded (the fast checks always see the whole catalogue).
-FILTER_VARIABLE = "CATALOGUE_FILTER"
 #: Reference code lines shorter than this are too generic to count as a leak.
 MIN_LEAK_CHARS = 16
 
@@ -132,10 +134,10 @@ def load_variants(folder: Path) -> list[Variant]:
 
 
 def selected(variants: list[Variant]) -> list[Variant]:
-    """The variants whose names contain a part of ``CATALOGUE_FILTER`` (all when unset)."""
-    parts = [part.strip() for part in os.environ.get(FILTER_VARIABLE, "").split(",")
-             if part.strip()]
-    return [v for v in variants if not parts or any(part in v.name for part in parts)]
+    """The variants whose name contains a fragment of ``CATALOGUE_FILTER`` (all without)."""
+    fragments = [f.strip() for f in os.environ.get("CATALOGUE_FILTER", "").split(",")
+                 if f.strip()]
+    return [v for v in variants if not fragments or any(f in v.name for f in fragments)]
 
 
 def reference_text(file: str) -> str:
@@ -273,9 +275,10 @@ class Graded:
     todo_points: dict[str, tuple[float, float]]
 
 
-def grade_variants(variants: list[Variant], root: Path,
-                   settings: GradingSettings) -> dict[str, Graded]:
-    """Grade every variant as a submission, all in one batch with two workers."""
+def grade_variants(variants: list[Variant], root: Path, settings: GradingSettings,
+                   text_of: Callable[[Variant], str] = apply_variant) -> dict[str, Graded]:
+    """Grade every variant as a submission, all in one batch with two workers
+    (``text_of`` gives the student file of a variant)."""
     project = trained_project(root / "project-root")
     bases = {kind: reference_submission(project, kind, root / f"base-{kind}")
              for kind in ("milestone", "final")}
@@ -283,7 +286,7 @@ def grade_variants(variants: list[Variant], root: Path,
     folder.mkdir()
     for variant in variants:
         variant_submission(bases[variant.kind], folder / f"{variant.name}.zip",
-                           {f"ner_helpers/{variant.file}": apply_variant(variant)})
+                           {f"ner_helpers/{variant.file}": text_of(variant)})
     out = root / "graded"
     report = grade_batch(folder, out, workers=2, kind="auto", settings=settings,
                          hidden_labels=hidden_labels(project), progress=False)
