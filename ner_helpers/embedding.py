@@ -21,13 +21,14 @@ class TokenEmbedding(Module):
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
         # TODO-2-1 hint: create the lookup table as self.embedding (torch.nn.Embedding),
-        # telling it which index is padding.
+        # telling it which index is padding (keep its other options at their defaults).
         ### BEGIN SOLUTION
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
         ### END SOLUTION
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """Map ``input_ids`` LongTensor[B, L] to embeddings FloatTensor[B, L, D]."""
+        """Map ``input_ids`` LongTensor[B, L] to embeddings FloatTensor[B, L, D] (also for
+        ``B = 1`` or ``L = 1``)."""
         # TODO-2-2 hint: one call to the layer you made in __init__.
         ### BEGIN SOLUTION
         return self.embedding(input_ids)

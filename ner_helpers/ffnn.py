@@ -15,7 +15,8 @@ class FFNN(Module):
         W: ``embedding_dim -> hidden_dim``, the first hidden layer.
         U: ``nn.ModuleList`` of ``num_layers - 1`` layers ``hidden_dim -> hidden_dim``.
         V: ``hidden_dim -> output_dim``, the output layer (logits, no softmax).
-        f: one ReLU per hidden layer (provided), so hooks can record each layer.
+        f: one ReLU per hidden layer (provided): ``forward`` applies ``f[k]`` once,
+           after hidden layer k + 1, so hooks can record each layer.
 
     With sizes 10, 5, 2 and 5 layers the model has 187 parameters.
     """
@@ -39,7 +40,9 @@ class FFNN(Module):
         ### END SOLUTION
 
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """Map embeddings FloatTensor[B, L, D] to logits FloatTensor[B, L, O]."""
+        """Map embeddings FloatTensor[B, L, D] to logits FloatTensor[B, L, O] (also for
+        ``B = 1`` or ``L = 1``). Inside, the tokens may keep their ``[B, L]`` layout or be
+        flattened to ``[B * L, D]``; only the logits' shape is fixed."""
         # TODO-4-2 hint: apply W, then each layer of U, each followed by its ReLU
         # self.f[k]; finish with V and return the logits (no softmax).
         ### BEGIN SOLUTION

@@ -53,7 +53,7 @@ class Module(nn.Module):
         """
         modules = dict(self.named_modules())
         record = ActivationRecord()
-        handles = []
+        handles = [self.register_forward_pre_hook(record.positions_hook)]
         for name in module_names:
             if name not in modules:
                 raise KeyError(f"no sub-module named {name!r}; try one of {sorted(modules)[:20]}")
@@ -81,16 +81,25 @@ class NotRecorded(KeyError):
 
 
 class ActivationRecord:
-    """Outputs captured by forward hooks, one entry per module name.
+    """Outputs captured by forward hooks, one entry per module name, each as
+    ``[B, L, H]`` (one vector per token), whatever layout the forward pass used.
 
-    A module called once per forward pass (an FFNN layer) gives its output
-    ``[B, L, H]``; a module called once per time step (an RNN nonlinearity)
-    gives ``[B, H]`` per call, and the calls are stacked along time into
-    ``[B, L, H]``.
+    The batch's ``[B, L]`` is read from the first input of the recording module
+    (input ids ``[B, L]`` or embeddings ``[B, L, D]``). A module called once per
+    forward pass gives ``[B, L, H]``, or ``[B * L, H]`` when the forward flattens
+    the tokens, which is reshaped back; a module called once per time step (an
+    RNN nonlinearity) gives ``[B, H]`` per call, and the calls are stacked along
+    time.
     """
 
     def __init__(self) -> None:
         self._outputs: dict[str, list[torch.Tensor]] = {}
+        self.positions: tuple[int, int] | None = None
+
+    def positions_hook(self, _module: nn.Module, inputs: tuple) -> None:
+        """Forward pre-hook of the recording module: remember the batch's ``[B, L]``."""
+        if inputs and isinstance(inputs[0], torch.Tensor) and inputs[0].dim() >= 2:
+            self.positions = (int(inputs[0].shape[0]), int(inputs[0].shape[1]))
 
     def hook(self, name: str):
         def save(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
@@ -106,10 +115,16 @@ class ActivationRecord:
                               f"pass never called {name} (look at its forward method)")
         outputs = self._outputs[name]
         if len(outputs) == 1:
-            return outputs[0]
-        if outputs[0].dim() == 2:
-            return torch.stack(outputs, dim=1)
-        return torch.cat(outputs, dim=1)
+            value = outputs[0]
+        elif outputs[0].dim() == 2:
+            value = torch.stack(outputs, dim=1)
+        else:
+            value = torch.cat(outputs, dim=1)
+        if self.positions is not None and tuple(value.shape[:2]) != self.positions:
+            batch_size, seq_len = self.positions
+            if value.numel() % max(1, batch_size * seq_len) == 0 and value.numel():
+                value = value.reshape(batch_size, seq_len, -1)
+        return value
 
     def keys(self) -> list[str]:
         return list(self._outputs)

@@ -36,7 +36,8 @@ class RNN(Module):
            below (``hidden_dim -> hidden_dim``).
         U: ``nn.ModuleList`` of ``num_layers`` hidden-to-hidden layers.
         V: ``hidden_dim -> output_dim``, the output layer (logits, no softmax).
-        f: one nonlinearity per layer (provided); no weights are shared across layers.
+        f: one nonlinearity per layer (provided): layer k applies ``f[k]`` once per
+           time step; no weights are shared across layers.
 
     ``bias`` applies to W and U. With sizes 10, 5, 2 and 5 layers (tanh) the
     model has 337 parameters.
@@ -76,6 +77,7 @@ class RNN(Module):
 
         ``h0`` FloatTensor[num_layers, B, H] gives the initial hidden states;
         by default they are zeros, so the same input always gives the same output.
+        ``B = 1`` and ``L = 1`` keep their dimensions.
         """
         batch_size, seq_len, _ = embeddings.shape
         if h0 is None:

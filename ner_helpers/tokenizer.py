@@ -128,12 +128,13 @@ class Tokenizer:
             input_seq: a string (split on whitespace) or a list of tokens.
             max_length: when given, the output has exactly this length: longer
                 inputs are truncated on ``truncation_side``, shorter ones padded
-                on ``padding_side``.
+                on ``padding_side`` (``max_length=0`` gives empty tensors).
             padding_side, truncation_side: ``"left"`` or ``"right"``.
 
         Returns:
             ``{"input_ids": LongTensor[L], "padding_mask": LongTensor[L]}`` where
-            ``padding_mask`` is 1 exactly at pad positions and 0 elsewhere.
+            ``padding_mask`` is 1 exactly at pad positions and 0 elsewhere; always
+            1-D, also for a one-token sentence (``L = 1``) or ``L = 0``.
         """
         if padding_side not in SIDES or truncation_side not in SIDES:
             raise ValueError(f"padding_side and truncation_side must be one of {SIDES}")

@@ -327,3 +327,16 @@ def test_the_checks_contain_no_line_of_a_reference_solution():
     for path in CHECKS.glob("*.py"):
         shared = secret & {line.strip() for line in path.read_text().splitlines()}
         assert not shared, f"{path.name} repeats solution lines: {sorted(shared)}"
+
+
+def test_a_missing_layer_is_named_as_missing_with_the_attributes_that_exist(monkeypatch):
+    original = ffnn.FFNN.__init__
+
+    def without_u(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        del self.U
+
+    monkeypatch.setattr(ffnn.FFNN, "__init__", without_u)
+    message = str(failure_of("4-1"))
+    assert message.startswith("TODO-4-1: self.U does not exist; the attributes set in "
+                              "__init__ are: V, W, embedding_dim, f, hidden_dim"), message

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from ner_helpers.collator import DataCollator
-from ner_helpers.constants import NER_ENCODING_MAP, PAD_NER_TAG_ID
+from ner_helpers.constants import NER_ENCODING_MAP, PAD_NER_TAG, PAD_NER_TAG_ID
 from ner_helpers.tokenizer import Tokenizer
 
 ROWS = [
@@ -64,3 +64,23 @@ def test_settings_are_checked(tokenizer):
         DataCollator(tokenizer, padding="max_length")
     with pytest.raises(ValueError):
         DataCollator(tokenizer, padding="static")
+
+
+def test_the_original_kits_helpers_give_the_batch_length_and_tag_ids(tokenizer):
+    rows = [{"text": ["a", "b", "c"]}, {"text": ["d"]}]
+    assert DataCollator(tokenizer)._get_max_length(rows) == 3
+    assert DataCollator(tokenizer, max_length=2)._get_max_length(rows) == 2
+    assert DataCollator(tokenizer, max_length=0)._get_max_length(rows) == 0
+    fixed = DataCollator(tokenizer, padding="max_length", max_length=5)
+    assert fixed._get_max_length(rows) == 5 and fixed.padding == "max_length"
+    ids = DataCollator._process_labels(["O", "B-PER", PAD_NER_TAG])
+    assert ids.dtype == torch.long
+    assert ids.tolist() == [NER_ENCODING_MAP["O"], NER_ENCODING_MAP["B-PER"], PAD_NER_TAG_ID]
+
+
+def test_collating_leaves_the_rows_unchanged(tokenizer):
+    rows = [{"text": ["a", "b", "c"], "NER": ["O", "O", "O"]}, {"text": ["d"], "NER": ["O"]}]
+    before = [{key: list(value) for key, value in row.items()} for row in rows]
+    DataCollator(tokenizer, max_length=2, padding_side="left")(rows)
+    DataCollator(tokenizer, padding="max_length", max_length=4)(rows)
+    assert rows == before

@@ -11,8 +11,9 @@ with two workers (TODOs 1.1 to 3 as milestone submissions, TODOs 4 and 5 with
 the hidden tests of the final kind and no performance points), then check that
 
 - exactly the listed tests fail, so the entry loses exactly their points;
-- every other TODO keeps full points (a TODO of the same file may lose points
-  only when the entry says why under ``dependent``);
+- every other TODO keeps full points (an entry loses points at its own TODO
+  only: forward TODOs are judged on the grader's own layers, the collator on a
+  known-good tokenizer, the trainer on a known-good model and collator);
 - every failing test's message is helpful (it contains the entry's
   ``messages`` fragments) and shows no reference solution, hidden test source
   or traceback.
@@ -36,6 +37,9 @@ applies to tests/test_grader_alternatives.py too::
 Print the two tables of docs/grading.md ("How the grader is tested against bugs")::
 
     .venv/bin/python tests/test_grader_broken_implementations.py
+
+and the table of what the public checks catch with
+tests/test_public_checks_on_catalogue.py.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ DOCS_SECTION = "How the grader is tested against bugs"
 STUDENT_FILES = ("tokenizer.py", "collator.py", "embedding.py", "trainer.py", "ffnn.py",
                  "rnn.py")
 KEYS = {"file", "todo", "todos", "bug", "alternative", "change", "solutions", "lost",
-        "dependent", "messages", "note"}
+        "messages", "note"}
 #: Reference code lines shorter than this are too generic to count as a leak.
 MIN_LEAK_CHARS = 16
 
@@ -96,7 +100,6 @@ class Variant:
     change: tuple[tuple[str, str], ...]
     solutions: dict[str, str]
     lost: dict[str, tuple[str, ...]]
-    dependent: str | None
     messages: dict[str, str]
 
     @property
@@ -126,7 +129,6 @@ def load_variants(folder: Path) -> list[Variant]:
             description=" ".join(str(data.get("bug") or data.get("alternative") or "").split()),
             change=change, solutions=dict(data.get("solutions") or {}),
             lost={todo: tuple(tests) for todo, tests in (data.get("lost") or {}).items()},
-            dependent=" ".join(data["dependent"].split()) if data.get("dependent") else None,
             messages=dict(data.get("messages") or {})))
     return variants
 
@@ -401,8 +403,8 @@ def test_every_hidden_test_catches_a_bug_of_its_own_todo() -> None:
 
 @pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)
 def test_entry_is_well_formed(variant: Variant) -> None:
-    """The entry names real tests and a real TODO of its file; its change applies to the
-    current reference and compiles; a dependent TODO lies in the same file."""
+    """The entry names real tests of its own TODO only; its change applies to the current
+    reference and compiles."""
     assert len(variant.todos) == 1 and variant.description, variant.name
     assert variant.change or variant.solutions, f"{variant.name}: no change"
     assert variant.lost, f"{variant.name}: no hidden test would catch it"
@@ -410,15 +412,11 @@ def test_entry_is_well_formed(variant: Variant) -> None:
     assert text != reference_text(variant.file)
     compile(text, variant.file, "exec")
     own = variant.todos[0]
-    regions = {region.todo for region in find_regions(reference_text(variant.file))}
+    assert set(variant.lost) == {own}, f"{variant.name}: only {own} may lose points"
     for todo, tests in variant.lost.items():
         assert todo in SETTINGS.todos and tests, (variant.name, todo)
         unknown = set(tests) - set(SETTINGS.todos[todo].tests)
         assert not unknown, f"{variant.name}: {todo} has no tests {sorted(unknown)}"
-        if todo != own:
-            assert todo in regions, f"{variant.name}: {todo} is in another file"
-            assert variant.dependent, f"{variant.name}: say why {todo} loses points too"
-    assert own in variant.lost, f"{variant.name}: {own} loses nothing"
     all_lost = {test for tests in variant.lost.values() for test in tests}
     assert set(variant.messages) <= all_lost, variant.name
     assert variant.messages, f"{variant.name}: name a message fragment the student sees"

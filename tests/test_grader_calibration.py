@@ -52,7 +52,7 @@ def test_set_baseline_keeps_everything_else() -> None:
 @pytest.mark.parametrize("old, new, message", [
     ("    baseline: 0.40", "    baseline: 1.5", "performance.ffnn.baseline: must be in"),
     ("    models: [ffnn, rnn]", "    models: [ffnn, cnn]", "cnn has no entry under performance"),
-    ("      label_padding: 2", "      label_padding: two", "label_padding: must be a number"),
+    ("      label_padding: 1", "      label_padding: two", "label_padding: must be a number"),
     ("  run_as: nobody", "  run_as: 7", "sandbox.run_as"),
     ("  bubblewrap: auto", "  bubblewrap: maybe", "sandbox.bubblewrap: must be one of auto"),
     ("  work_mb: 64", "  work_mb: 0", "sandbox.work_mb: must be a number >= 1"),

@@ -43,6 +43,23 @@ def test_expected_files_are_extracted_and_others_ignored_with_a_note(tmp_path: P
     assert not (tmp_path / "out" / "notes.txt").exists()
 
 
+def test_the_original_course_layout_gets_one_message_naming_each_file(tmp_path: Path) -> None:
+    original = {"hw2/ner/nn/models/ffnn.py": b"x = 1",
+                "hw2/ner/data_processing/data_collator.py": b"x = 1",
+                "hw2/ner/trainers/trainer.py": b"x = 1", "hw2/ner/utils/metrics.py": b"x = 1"}
+    source = make_zip(tmp_path / "s.zip", {**GOOD, **original})
+    unpacked = unpack_submission(source, tmp_path / "out", LIMITS)
+    assert sorted(unpacked.files) == sorted(GOOD)
+    layout = [note for note in unpacked.notes if "original course's ner/ package" in note]
+    assert len(layout) == 1
+    for name, target in (("hw2/ner/nn/models/ffnn.py", "ner_helpers/ffnn.py"),
+                         ("hw2/ner/data_processing/data_collator.py", "ner_helpers/collator.py"),
+                         ("hw2/ner/trainers/trainer.py", "ner_helpers/trainer.py")):
+        assert f"{name} belongs in {target}" in layout[0]
+    assert "ignored unexpected file 'hw2/ner/utils/metrics.py'" in unpacked.notes
+    assert not any("ignored unexpected file 'hw2/ner/nn" in note for note in unpacked.notes)
+
+
 def test_a_zipped_folder_is_read_inside_its_folder(tmp_path: Path) -> None:
     source = make_zip(tmp_path / "s.zip", {f"final/{name}": data for name, data in GOOD.items()})
     unpacked = unpack_submission(source, tmp_path / "out", LIMITS)

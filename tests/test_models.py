@@ -111,6 +111,29 @@ def test_rnn_matches_torch_rnn_with_the_same_weights():
     assert torch.allclose(ours(x), ours.V(theirs(x)[0]), atol=1e-6)
 
 
+def test_recorded_activations_are_per_token_whatever_layout_forward_uses():
+    class FlatFFNN(FFNN):
+        def forward(self, embeddings):
+            batch_size, seq_len, _ = embeddings.shape
+            hidden = embeddings.reshape(batch_size * seq_len, -1)
+            for k, layer in enumerate([self.W, *self.U]):
+                hidden = self.f[k](layer(hidden))
+            return self.V(hidden).view(batch_size, seq_len, -1)
+
+    torch.manual_seed(0)
+    plain, flat = FFNN(6, 4, 3, num_layers=2), FlatFFNN(6, 4, 3, num_layers=2)
+    flat.load_state_dict(plain.state_dict())
+    embeddings = torch.randn(2, 5, 6)
+    records = []
+    for model in (plain, flat):
+        with model.record_activations(["f.0", "f.1"]) as record:
+            model(embeddings)
+        records.append(record)
+    for name in ("f.0", "f.1"):
+        assert records[0][name].shape == records[1][name].shape == (2, 5, 4)
+        assert torch.allclose(records[0][name], records[1][name])
+
+
 def test_record_activations_per_layer():
     torch.manual_seed(4)
     for model_type in ("ffnn", "rnn"):

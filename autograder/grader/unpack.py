@@ -148,6 +148,35 @@ def _copy_capped(source, target: Path, name: str, cap: int, budget: _Budget) -> 
             out.write(chunk)
 
 
+#: The student files of the original course kit's ``ner`` package, with the file of
+#: ``ner_helpers`` that holds the same TODOs in this kit (docs/porting.md).
+ORIGINAL_LAYOUT = {
+    "ner/data_processing/tokenizer.py": "tokenizer.py",
+    "ner/data_processing/data_collator.py": "collator.py",
+    "ner/nn/embeddings/embedding.py": "embedding.py",
+    "ner/trainers/trainer.py": "trainer.py",
+    "ner/nn/models/ffnn.py": "ffnn.py",
+    "ner/nn/models/rnn.py": "rnn.py",
+}
+
+
+def original_layout_note(names: Iterable[str]) -> tuple[str | None, list[str]]:
+    """One note for the files laid out as the original course's ``ner/...`` package
+    (at any folder depth), naming the ``ner_helpers/<file>.py`` each belongs in, and
+    the names it covers; ``(None, [])`` when there are none."""
+    found = []
+    for name in sorted(names):
+        for original, file in ORIGINAL_LAYOUT.items():
+            if name == original or name.endswith("/" + original):
+                found.append((name, f"{PACKAGE_FOLDER}/{file}"))
+    if not found:
+        return None, []
+    moves = "; ".join(f"{name} belongs in {target}" for name, target in found)
+    return (f"these files are laid out as the original course's ner/ package, which this "
+            f"kit does not read: {moves} (see docs/porting.md for the few other changes, "
+            "and build the zip with `ner-kit submit`)"), [name for name, _ in found]
+
+
 def _note_ignored(result: UnpackedSubmission, ignored: Iterable[str]) -> None:
     ignored = sorted(ignored)
     for name in ignored[:MAX_NOTES]:
@@ -269,7 +298,10 @@ def _place_files(names: list[str], expected: set[str], dest: Path, container: st
         target.parent.mkdir(parents=True, exist_ok=True)
         copy(name, target)
         result.files[target_name] = target
-    _note_ignored(result, ignored)
+    layout_note, recognised = original_layout_note(ignored)
+    if layout_note:
+        result.notes.append(layout_note)
+    _note_ignored(result, [name for name in ignored if name not in recognised])
     return result
 
 

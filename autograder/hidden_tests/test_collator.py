@@ -8,6 +8,7 @@ directly). A broken tokenizer therefore costs nothing here.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ ROWS = [
     {"text": ["America"], "NER": ["B-LOC"]},
     {"text": ["Ada", "Lovelace", "went", "to", "Bank", "of", "America", "."],
      "NER": ["B-PER", "I-PER", "O", "O", "B-ORG", "I-ORG", "I-ORG", "O"]},
+    {"text": ["."], "NER": ["O"]},
 ]
 MAX_TABLE_LENGTH = 12
 
@@ -72,17 +74,29 @@ def lookup_table(sentences: list[list[str]]) -> list[list[Any]]:
     return sorted(table, key=lambda entry: entry[0])
 
 
-def run(student: Any, cases: list[tuple[dict[str, Any], list[dict[str, Any]]]]
-        ) -> list[tuple[str, Any, dict[str, torch.Tensor]]]:
+def run(student: Any, cases: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+        shared: bool = False) -> list[tuple[str, Any, dict[str, torch.Tensor]]]:
     """Collate every (collator settings, batch) case with the student's collator and the
-    reference; returns ``(description, student outcome, reference batch)`` per case."""
+    reference; returns ``(description, student outcome, reference batch)`` per case.
+
+    With ``shared``, the student's collator gets the same row objects whenever a row
+    comes back in a later case (the reference always gets fresh copies).
+    """
     sentences = [row.get("text", row.get("tokens")) for _, batch in cases for row in batch]
+    arguments: dict[str, Any] = {"cases": [{"kwargs": kwargs, "batch": batch}
+                                           for kwargs, batch in cases]}
+    if shared:
+        pool = [row for _, batch in cases for row in batch]
+        pool = [row for index, row in enumerate(pool) if row not in pool[:index]]
+        arguments = {"pool": pool, "cases": [
+            {"kwargs": kwargs, "rows": [pool.index(row) for row in batch]}
+            for kwargs, batch in cases]}
     answers = student.call(GROUP, "collate", vocab=VOCAB, pad_token=PAD_TOKEN,
                            unk_token=UNK_TOKEN, lowercase=False, table=lookup_table(sentences),
-                           cases=[{"kwargs": kwargs, "batch": batch} for kwargs, batch in cases])
+                           **arguments)
     results = []
     for (kwargs, batch), answer in zip(cases, answers):
-        expected = DataCollator(reference_tokenizer(), **kwargs)(batch)
+        expected = DataCollator(reference_tokenizer(), **kwargs)(copy.deepcopy(batch))
         settings = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
         lengths = [len(row.get("text", row.get("tokens", []))) for row in batch]
         what = f"DataCollator({settings or 'default settings'}) on sentences of lengths {lengths}"
@@ -195,3 +209,28 @@ def test_column_names(student: Any) -> None:
     kwargs = {"text_colname": "tokens", "label_colname": "tags"}
     compare(run(student, [(kwargs, rows)]), ("input_ids", "padding_mask", "labels"),
             "read the tokens and tags from self.text_colname and self.label_colname")
+
+
+def test_edge_sizes(student: Any) -> None:
+    cases = [({}, with_index([ROWS[0]])),
+             ({}, with_index([ROWS[2], ROWS[4]])),
+             ({"padding_side": "left"}, with_index([ROWS[4]])),
+             ({"max_length": 0}, with_index([ROWS[0], ROWS[1]])),
+             ({"padding": "max_length", "max_length": 1}, with_index([ROWS[3], ROWS[4]]))]
+    compare(run(student, cases), ("input_ids", "padding_mask", "labels"),
+            "a batch of one sentence and one-token sentences give [B, L] tensors too, and "
+            "max_length=0 gives [B, 0]")
+
+
+def test_leaves_rows_unchanged(student: Any) -> None:
+    rows = with_index(ROWS)
+    cases = [({"padding_side": "left"}, [rows[3], rows[2]]),
+             ({}, [rows[2], rows[0]]),
+             ({"max_length": 2}, [rows[3], rows[1]]),
+             ({}, [rows[3], rows[1]]),
+             ({"padding_side": "left", "truncation_side": "left", "max_length": 3},
+              [rows[0], rows[4]]),
+             ({}, [rows[0], rows[4]])]
+    compare(run(student, cases, shared=True), ("input_ids", "padding_mask", "labels"),
+            "the same rows collated again (as in every epoch) give the same batch: do not "
+            "pad, truncate or otherwise change the caller's rows or their lists")

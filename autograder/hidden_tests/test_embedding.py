@@ -1,9 +1,13 @@
 """Hidden tests of TODO-2-1 (``TokenEmbedding.__init__``) and TODO-2-2 (``forward``).
 
-The ``__init__`` tests judge the layer it makes (called directly, without the
-student's ``forward``); the ``forward`` tests that need a correct layer get
-torch's ``nn.Embedding`` in place of the student's, so a bug in one TODO does
-not cost the other.
+TODO-2-1 is judged on the layer ``self.embedding`` made in ``__init__``, called
+directly (never through the student's ``forward``): its parameters, its lookups
+and gradients with the grader's table loaded into it, and its padding row after
+``init_weights()``. TODO-2-2 is judged on the student's ``forward`` around the
+grader's own ``nn.Embedding`` (the right padding index, the grader's table), so
+a constructor bug, or a constructor option such as ``max_norm``, costs
+TODO-2-1 only. Every verdict compares values the child returns with the
+reference run in the grader on the same table and ids.
 """
 
 from __future__ import annotations
@@ -15,146 +19,182 @@ import torch
 
 from autograder.hidden_tests.support import (
     check,
+    check_structure,
+    compare_gradients,
+    constructed,
     expect_equal,
     expect_tensor,
-    fail,
     module_runs,
     ok,
     random_state,
-    random_tensor,
     reference_module_run,
 )
+from autograder.sandbox.child.module_harness import layer_spec
 from ner_helpers.embedding import TokenEmbedding
 
 GROUP = "embedding"
 CTOR = {"vocab_size": 12, "embedding_dim": 6, "padding_idx": 0}
 CTOR_PAD3 = {"vocab_size": 9, "embedding_dim": 4, "padding_idx": 3}
-IDS = torch.tensor([[5, 2, 7, 0, 0], [1, 11, 4, 9, 3]])
+#: Token ids with repeats (a row used twice gets the sum of both positions' gradients).
+IDS = torch.tensor([[5, 2, 7, 0, 0], [1, 11, 4, 5, 5]])
 IDS_PAD3 = torch.tensor([[3, 3, 1, 2], [4, 5, 3, 8]])
-
-
-def call(student: Any, ctor: dict[str, Any], ids: torch.Tensor, backward: bool = True,
-         **item: Any) -> dict[str, Any]:
-    """Build the student's TokenEmbedding(**ctor), call init_weights() and run it on
-    ``ids`` (LongTensor[B, L]); ``item`` adds to the input (see harness.run_module)."""
-    return student.call(GROUP, "module", module="embedding", class_name="TokenEmbedding",
-                        ctor=ctor, state=None, inputs=[{"x": ids, **item}], hooks=[],
-                        backward=backward, init_weights=True)
+CASES = ((CTOR, IDS), (CTOR_PAD3, IDS_PAD3))
+#: Table values large enough that any max_norm a student might pick changes lookups.
+TABLE_SCALE = 3.0
 
 
 def what(ctor: dict[str, Any]) -> str:
     return "TokenEmbedding(" + ", ".join(f"{k}={v}" for k, v in ctor.items()) + ")"
 
 
-@pytest.fixture(scope="module")
-def plain(student: Any) -> dict[str, Any]:
-    return call(student, CTOR, IDS, backward=False)
+def run(student: Any, plan: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(student report, reference report) of the same plan."""
+    report = student.call(GROUP, "module", module="embedding", class_name="TokenEmbedding",
+                          plan=plan)
+    return report, reference_module_run(TokenEmbedding, plan)
+
+
+def table(ctor: dict[str, Any], seed: int) -> dict[str, torch.Tensor]:
+    return random_state(TokenEmbedding, ctor, seed=seed, scale=TABLE_SCALE)
+
+
+def own_layer_runs(student: Any, backward: bool) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``self.embedding`` with the grader's table loaded, called directly (with a backward
+    pass when ``backward``)."""
+    return [run(student, {"ctor": ctor, "state": table(ctor, seed), "call": "embedding",
+                          "inputs": [{"x": ids}], "backward": backward})
+            for seed, (ctor, ids) in enumerate(CASES, start=11)]
 
 
 @pytest.fixture(scope="module")
-def pad3(student: Any) -> dict[str, Any]:
-    return call(student, CTOR_PAD3, IDS_PAD3, backward=False)
+def own_lookups(student: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return own_layer_runs(student, backward=False)
 
 
 @pytest.fixture(scope="module")
-def layers_only(student: Any) -> list[dict[str, Any]]:
-    """The layers made in __init__ called directly (not through forward)."""
-    return [call(student, CTOR, IDS, layer="embedding"),
-            call(student, CTOR_PAD3, IDS_PAD3, layer="embedding")]
+def own_layers(student: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return own_layer_runs(student, backward=True)
 
 
 @pytest.fixture(scope="module")
-def forward_on_torch_layer(student: Any) -> list[dict[str, Any]]:
-    """forward with torch's nn.Embedding (the right padding index) in place of the
-    student's layer."""
-    reports = []
-    for seed, (ctor, ids) in enumerate(((CTOR, IDS), (CTOR_PAD3, IDS_PAD3)), start=22):
-        table = random_tensor([ctor["vocab_size"], ctor["embedding_dim"]], seed=seed)
-        reports.append(call(student, ctor, ids, embedding={
-            "weight": table, "padding_idx": ctor["padding_idx"]}))
-    return reports
+def initialised(student: Any) -> list[dict[str, Any]]:
+    """``self.embedding`` after ``init_weights()``, called directly on ids with pads."""
+    return [run(student, {"ctor": ctor, "init_weights": True, "call": "embedding",
+                          "inputs": [{"x": ids}]})[0] for ctor, ids in CASES]
 
 
-def check_padding_gradient(report: dict[str, Any], ctor: dict[str, Any], ids: torch.Tensor,
-                           name: str, hint: str) -> None:
-    """The backward pass of one run reached the used rows of the table but not the pad row."""
-    run = module_runs(report, what(ctor))[0]
-    check(run.get("requires_grad", True), f"{name} does not require gradients, so nothing "
-          "is learned; do not compute it under torch.no_grad() or detach it")
-    grad = run["grads"].get("embedding.weight")
-    check(grad is not None, f"{name}: no gradient reached embedding.weight")
-    grad = expect_tensor(grad, f"{name}: the gradient of embedding.weight")
-    pad = ctor["padding_idx"]
-    check(bool((grad[pad] == 0).all()), f"{name}: the padding row {pad} received a gradient; "
-          + hint)
-    used = sorted({int(i) for i in ids.flatten()} - {pad})
-    check(bool((grad[used].abs().sum(dim=1) > 0).all()),
-          f"{name}: rows of tokens in the input received no gradient")
+def forward_plan(ctor: dict[str, Any], seed: int, inputs: list[dict[str, Any]],
+                 backward: bool = False) -> dict[str, Any]:
+    """The student's forward around the grader's nn.Embedding (the grader's table)."""
+    layers = layer_spec(table(ctor, seed), "embedding", padding_idx=ctor["padding_idx"])
+    return {"ctor": ctor, "layers": layers, "inputs": inputs, "backward": backward}
+
+
+@pytest.fixture(scope="module")
+def forward_runs(student: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [run(student, forward_plan(ctor, seed, [{"x": ids}], backward=True))
+            for seed, (ctor, ids) in enumerate(CASES, start=22)]
+
+
+def gradient_of_table(report: dict[str, Any], ctor: dict[str, Any], name: str) -> torch.Tensor:
+    run_result = module_runs(report, name)[0]
+    grad = (run_result.get("grads") or {}).get("embedding.weight")
+    check(grad is not None, f"{name}: no gradient reached the table embedding.weight, so "
+          "nothing is learned")
+    return expect_tensor(grad, f"{name}: the gradient of embedding.weight",
+                         shape=[ctor["vocab_size"], ctor["embedding_dim"]])
+
+
+# ---------------------------------------------------------------------------- TODO-2-1
+@pytest.mark.todo("TODO-2-1")
+def test_lookup_table(own_lookups: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    for (ctor, _), (report, reference) in zip(CASES, own_lookups):
+        name = what(ctor)
+        check_structure(report, reference, name, "self.embedding = nn.Embedding(vocab_size, "
+                        "embedding_dim, ...), nothing else with parameters",
+                        verify_outputs=False)
+        found = module_runs(report, name)[0]["out"]
+        wanted = module_runs(reference, "reference")[0]["out"]
+        expect_equal(found, wanted, f"{name}.embedding(ids) with the grader's table",
+                     "a lookup returns the table's rows unchanged; no max_norm", close=True)
 
 
 @pytest.mark.todo("TODO-2-1")
-def test_lookup_table(plain: dict[str, Any], pad3: dict[str, Any]) -> None:
-    for ctor, report in ((CTOR, plain), (CTOR_PAD3, pad3)):
-        ok(report["constructed"], what(ctor))
-        info = ok(report["info"], f"inspecting {what(ctor)}")
-        layer = info["layers"].get("embedding")
-        check(layer is not None, f"{what(ctor)} has no attribute 'embedding'")
-        check(layer["type"] == "Embedding",
-              f"{what(ctor)}.embedding is a {layer['type']}, expected torch.nn.Embedding")
-        shape = [ctor["vocab_size"], ctor["embedding_dim"]]
-        check(layer["shape"] == shape, f"{what(ctor)}.embedding has a table of shape "
-              f"{layer['shape']}, expected {shape} (vocab_size x embedding_dim)")
-        check(layer["padding_idx"] == ctor["padding_idx"],
-              f"{what(ctor)}.embedding has padding_idx={layer['padding_idx']}, expected "
-              f"{ctor['padding_idx']}")
-        names = [name for name, _, _ in info["parameters"]]
-        check(names == ["embedding.weight"], f"{what(ctor)} has parameters {names}; expected "
-              "exactly one, embedding.weight")
+def test_padding_row_zero(initialised: list[dict[str, Any]]) -> None:
+    for (ctor, ids), report in zip(CASES, initialised):
+        name, pad = what(ctor), ctor["padding_idx"]
+        constructed(report, name)
+        ok(report["init"], f"{name}.init_weights()")
+        out = expect_tensor(module_runs(report, name)[0]["out"], f"{name}.embedding(ids)",
+                            shape=[*ids.shape, ctor["embedding_dim"]])
+        at_pads = out[ids == pad]
+        check(bool((at_pads == 0).all()), f"{name}: after init_weights() the vector of the "
+              f"padding index {pad} must be all zeros (tell nn.Embedding which index is "
+              "padding)")
+        check(bool((out[ids != pad] != 0).any()), f"{name}: after init_weights() every "
+              "vector is zero; only the padding row should be")
 
 
 @pytest.mark.todo("TODO-2-1")
-def test_padding_row_zero(plain: dict[str, Any], pad3: dict[str, Any]) -> None:
-    for ctor, report in ((CTOR, plain), (CTOR_PAD3, pad3)):
-        ok(report["constructed"], what(ctor))
-        ok(report["init"], f"{what(ctor)}.init_weights()")
-        weight = report["after_init"].get("embedding.weight")
-        check(weight is not None, f"{what(ctor)} has no parameter embedding.weight")
-        row = expect_tensor(weight, f"{what(ctor)}.embedding.weight")[ctor["padding_idx"]]
-        check(bool((row == 0).all()), f"{what(ctor)}: after init_weights() the row of the "
-              f"padding index {ctor['padding_idx']} must be all zeros")
+def test_padding_row_no_gradient(own_layers: list[tuple[dict[str, Any], dict[str, Any]]]
+                                 ) -> None:
+    for (ctor, ids), (report, _) in zip(CASES, own_layers):
+        name, pad = f"{what(ctor)}.embedding (the layer called directly)", ctor["padding_idx"]
+        grad = gradient_of_table(report, ctor, name)
+        check(bool((grad[pad] == 0).all()), f"{name}: the padding row {pad} received a "
+              "gradient; tell the embedding layer which index is padding")
+        used = sorted({int(i) for i in ids.flatten()} - {pad})
+        check(bool((grad[used].abs().sum(dim=1) > 0).all()),
+              f"{name}: rows of tokens in the input received no gradient")
 
 
 @pytest.mark.todo("TODO-2-1")
-def test_padding_row_no_gradient(layers_only: list[dict[str, Any]]) -> None:
-    for ctor, ids, report in zip((CTOR, CTOR_PAD3), (IDS, IDS_PAD3), layers_only):
-        check_padding_gradient(report, ctor, ids, f"{what(ctor)}.embedding (the layer called "
-                               "directly)", "tell the embedding layer which index is padding")
+def test_table_gradients(own_layers: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    for (ctor, _), (report, reference) in zip(CASES, own_layers):
+        name = f"{what(ctor)}.embedding (the layer called directly)"
+        grad = gradient_of_table(report, ctor, name)
+        wanted = module_runs(reference, "reference")[0]["grads"]["embedding.weight"]
+        expect_equal(grad, wanted, f"{name}: the gradient of embedding.weight",
+                     "each row gets the sum of the gradients at the positions of its token, "
+                     "as a plain nn.Embedding gives (no scale_grad_by_freq)", close=True)
 
 
+# ---------------------------------------------------------------------------- TODO-2-2
 @pytest.mark.todo("TODO-2-2")
-def test_output_shape(plain: dict[str, Any]) -> None:
-    runs = module_runs(plain, what(CTOR))
-    expect_tensor(runs[0]["out"], f"{what(CTOR)} output for input ids of shape {list(IDS.shape)}",
+def test_output_shape(forward_runs: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    report, _ = forward_runs[0]
+    expect_tensor(module_runs(report, what(CTOR))[0]["out"],
+                  f"{what(CTOR)} output for input ids of shape {list(IDS.shape)}",
                   dtype=torch.float32, shape=[*IDS.shape, CTOR["embedding_dim"]])
 
 
 @pytest.mark.todo("TODO-2-2")
-def test_matches_reference(student: Any) -> None:
-    state = random_state(TokenEmbedding, CTOR, seed=21)
-    expected = module_runs(reference_module_run(TokenEmbedding, CTOR, state, [{"x": IDS}]),
-                           "reference")[0]["out"]
-    report = student.call(GROUP, "module", module="embedding", class_name="TokenEmbedding",
-                          ctor=CTOR, state=state, inputs=[{"x": IDS}], hooks=[])
-    runs = module_runs(report, what(CTOR))
-    if not runs:
-        fail(f"{what(CTOR)} gave no output")
-    expect_equal(runs[0]["out"], expected, f"{what(CTOR)} output", "each position holds the "
-                 "row of the embedding table for its token id", close=True)
+def test_matches_reference(forward_runs: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    for (ctor, _), (report, reference) in zip(CASES, forward_runs):
+        expect_equal(module_runs(report, what(ctor))[0]["out"],
+                     module_runs(reference, "reference")[0]["out"], f"{what(ctor)} output",
+                     "each position holds the row of the embedding table for its token id",
+                     close=True)
 
 
 @pytest.mark.todo("TODO-2-2")
-def test_padding_gets_no_gradient(forward_on_torch_layer: list[dict[str, Any]]) -> None:
-    for ctor, ids, report in zip((CTOR, CTOR_PAD3), (IDS, IDS_PAD3), forward_on_torch_layer):
-        check_padding_gradient(report, ctor, ids, f"the output of {what(ctor)}",
-                               "call the layer self.embedding, which keeps the padding row "
-                               "out of training, instead of indexing its weight")
+def test_padding_gets_no_gradient(forward_runs: list[tuple[dict[str, Any], dict[str, Any]]]
+                                  ) -> None:
+    for (ctor, _), (report, reference) in zip(CASES, forward_runs):
+        name = f"the output of {what(ctor)}"
+        compare_gradients(module_runs(report, name)[0],
+                          module_runs(reference, "reference")[0], name,
+                          "call the layer self.embedding, which keeps the padding row out of "
+                          "training, instead of indexing its weight")
+
+
+@pytest.mark.todo("TODO-2-2")
+def test_edge_sizes(student: Any) -> None:
+    inputs = [{"x": IDS[:1]}, {"x": IDS[:, :1]}, {"x": IDS[:1, :1]}]
+    report, reference = run(student, forward_plan(CTOR, 23, inputs))
+    found, wanted = module_runs(report, what(CTOR)), module_runs(reference, "reference")
+    for item, run_result, expected in zip(inputs, found, wanted, strict=True):
+        expect_equal(run_result["out"], expected["out"], f"{what(CTOR)} output for input ids "
+                     f"of shape {list(item['x'].shape)}", "a batch of one sentence and a "
+                     "one-token sentence keep their dimensions: [B, L] -> [B, L, D]",
+                     close=True)

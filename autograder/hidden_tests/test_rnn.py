@@ -1,13 +1,19 @@
 """Hidden tests of TODO-5-1 (``RNN.__init__``) and TODO-5-2 (``RNN.forward``).
 
-As for the FFNN, the reference's randomised weights are loaded into the
-student's RNN by parameter name and both run on the same embeddings; the
-per-layer hidden states (recorded at the provided nonlinearities ``f[k]``,
-one call per time step) must agree too. Recurrence is checked on the
-student's module alone: changing token t may change outputs at t and later
-only. The parameters' gradients after a backward pass must agree too, so a
-hidden state detached between steps (right outputs, no learning through time)
-is caught.
+As for the FFNN, TODO-5-1 is judged on the layers ``__init__`` makes: the
+parameters' names and shapes the child returns, confirmed by loading the
+grader's random values into them and running the TODO's recurrence over them
+in the harness (never the student's ``forward``); the outputs must equal the
+reference's.
+
+TODO-5-2 is judged on the student's ``forward`` around the grader's own layers
+(``W``, ``U``, ``V`` and ``f`` built from the grader's values), so a
+constructor bug costs TODO-5-1 only. Outputs and the gradients of the grader's
+layers must equal the reference's on the same layers and embeddings (a hidden
+state detached between steps gives the right outputs but wrong gradients).
+Recurrence is checked on the student's outputs alone: changing token t may
+change outputs at t and later only. Whether layer k applies its own ``self.f[k]``
+at every step is judged by giving every layer a PReLU with its own slope.
 """
 
 from __future__ import annotations
@@ -20,23 +26,26 @@ import torch
 from autograder.hidden_tests.support import (
     InternalError,
     check,
+    check_structure,
     compare_gradients,
-    compare_parameter_tables,
     expect_equal,
     expect_tensor,
     fail,
     module_runs,
-    parameter_table,
+    ok,
     random_state,
     random_tensor,
     reference_module_run,
 )
+from autograder.sandbox.child.module_harness import layer_spec
 from ner_helpers.rnn import RNN
 
 GROUP = "rnn"
 SIZES = {"embedding_dim": 10, "hidden_dim": 5, "output_dim": 2}
 X = random_tensor([3, 6, 10], seed=51)
 CHANGED_STEP = 3
+#: The slopes of the PReLUs that stand in for self.f[k] in test_layer_activations.
+SLOPES = (0.3, -0.4, 0.8)
 
 
 def ctor(num_layers: int, **extra: Any) -> dict[str, Any]:
@@ -49,27 +58,94 @@ def what(config: dict[str, Any]) -> str:
     return f"RNN(10, 5, 2, num_layers={config['num_layers']}{extra})"
 
 
-def call(student: Any, config: dict[str, Any], inputs: list[dict[str, Any]],
-         hooks: list[str] | None = None, seed: int = 200, backward: bool = False
-         ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(student report, reference report) with the same random weights and inputs."""
+def run(student: Any, plan: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(student report, reference report) of the same plan."""
+    report = student.call(GROUP, "module", module="rnn", class_name="RNN", plan=plan)
+    return report, reference_module_run(RNN, plan)
+
+
+def forward_plan(config: dict[str, Any], inputs: list[dict[str, Any]], seed: int = 200,
+                 backward: bool = False, slopes: tuple[float, ...] | None = None
+                 ) -> dict[str, Any]:
+    """The student's forward around the grader's layers with random values; ``f[k]`` per
+    the nonlinearity (a PReLU keeps its random slope), or PReLUs with ``slopes``."""
     state = random_state(RNN, config, seed=seed)
-    hooks = hooks or []
-    report = student.call(GROUP, "module", module="rnn", class_name="RNN", ctor=config,
-                          state=state, inputs=inputs, hooks=hooks, backward=backward)
-    return report, reference_module_run(RNN, config, state, inputs, hooks, backward=backward)
+    nonlinearity = config.get("nonlinearity", "tanh")
+    if slopes is not None:
+        activations: list[Any] = list(slopes)
+    elif nonlinearity == "prelu":
+        activations = [float(state[f"f.{k}.weight"]) for k in range(config["num_layers"])]
+    else:
+        activations = [nonlinearity] * config["num_layers"]
+    layers = layer_spec(state, "rnn", activations)
+    return {"ctor": config, "layers": layers, "inputs": inputs, "backward": backward}
 
 
-def layout(student: Any, config: dict[str, Any]) -> dict[str, Any]:
-    return student.call(GROUP, "module", module="rnn", class_name="RNN", ctor=config,
-                        state=None, inputs=[], hooks=[])
+def outputs(report: dict[str, Any], what_text: str, shape: list[int]) -> list[torch.Tensor]:
+    return [expect_tensor(item["out"], f"{what_text} output", shape=shape)
+            for item in module_runs(report, what_text)]
+
+
+# ---------------------------------------------------------------------------- TODO-5-1
+def structure(student: Any, config: dict[str, Any], seed: int
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The grader's values loaded into the layers of ``__init__`` and run through the
+    recurrence by the harness (tanh, zero initial states)."""
+    return run(student, {"kind": "rnn", "ctor": config, "call": "layers",
+                         "state": random_state(RNN, config, seed=seed), "inputs": [{"x": X}]})
 
 
 @pytest.fixture(scope="module")
-def layouts(student: Any) -> dict[int, dict[str, Any]]:
-    return {n: layout(student, ctor(n)) for n in (1, 2, 5)}
+def structures(student: Any) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
+    return {n: structure(student, ctor(n), seed=400 + n) for n in (1, 2, 5)}
 
 
+@pytest.mark.todo("TODO-5-1")
+def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    for num_layers, (report, reference) in structures.items():
+        name = what(ctor(num_layers))
+        ok(report["constructed"], f"{name} construction")
+        state = ok(report["state"], f"listing the parameters of {name}")
+        for attribute in ("W", "U"):
+            found = len({key.split(".")[1] for key in state if key.startswith(f"{attribute}.")})
+            if found == 0:
+                fail(f"{name} has no layers in {attribute} (parameters found: "
+                     f"{', '.join(state) or 'none'}); make {attribute} an nn.ModuleList, so "
+                     "that PyTorch registers its layers")
+            check(found == num_layers, f"{name} has {found} layers in {attribute}, expected "
+                  f"{num_layers} (one per layer)")
+        check_structure(report, reference, name)
+
+
+@pytest.mark.todo("TODO-5-1")
+def test_parameter_count(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    for num_layers, (report, reference) in structures.items():
+        name = what(ctor(num_layers))
+        ok(report["constructed"], f"{name} construction")
+        state = ok(report["state"], f"listing the parameters of {name}")
+        found = sum(t.numel() for t in state.values() if isinstance(t, torch.Tensor))
+        wanted = sum(p.numel() for p in RNN(**ctor(num_layers)).parameters())
+        check(found == wanted, f"{name} has {found} parameters, expected {wanted}")
+        check_structure(report, reference, name, "no weights shared across layers")
+
+
+@pytest.mark.todo("TODO-5-1")
+def test_parameter_shapes(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]
+                          ) -> None:
+    for num_layers, (report, reference) in structures.items():
+        check_structure(report, reference, what(ctor(num_layers)), "W[0] reads the embedding, "
+                        "W[k] for k > 0 the layer below")
+
+
+@pytest.mark.todo("TODO-5-1")
+def test_bias_option(student: Any) -> None:
+    config = ctor(2, bias=False)
+    report, reference = structure(student, config, seed=410)
+    check_structure(report, reference, what(config), "bias=False: W and U have no bias; V "
+                    "keeps one")
+
+
+# ---------------------------------------------------------------------------- TODO-5-2
 @pytest.fixture(scope="module")
 def two_layers(student: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Runs: x, x again, x with token 3 of sentence 0 changed, x with a given h0."""
@@ -77,54 +153,7 @@ def two_layers(student: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     changed[0, CHANGED_STEP] = random_tensor([10], seed=52)
     h0 = random_tensor([2, 3, 5], seed=53)
     inputs = [{"x": X}, {"x": X}, {"x": changed}, {"x": X, "h0": h0}]
-    return call(student, ctor(2), inputs, hooks=["f.0", "f.1"])
-
-
-def outputs(report: dict[str, Any], what_text: str, shape: list[int]) -> list[torch.Tensor]:
-    return [expect_tensor(run["out"], f"{what_text} output", shape=shape)
-            for run in module_runs(report, what_text)]
-
-
-@pytest.mark.todo("TODO-5-1")
-def test_layer_counts(layouts: dict[int, dict[str, Any]]) -> None:
-    for num_layers, report in layouts.items():
-        name = what(ctor(num_layers))
-        parameter_table(report, name)
-        layers = report["info"]["ok"]["layers"]
-        for attribute in ("W", "U"):
-            entry = layers.get(attribute, {})
-            check(entry.get("type") == "ModuleList", f"{name}.{attribute} should be an "
-                  "nn.ModuleList")
-            check(entry.get("length") == num_layers, f"{name} has len({attribute}) == "
-                  f"{entry.get('length')}, expected {num_layers} (one per layer)")
-        check(layers.get("V", {}).get("type") == "Linear", f"{name}.V should be an nn.Linear")
-
-
-@pytest.mark.todo("TODO-5-1")
-def test_parameter_count(layouts: dict[int, dict[str, Any]]) -> None:
-    for num_layers, report in layouts.items():
-        parameter_table(report, what(ctor(num_layers)))
-        found = report["info"]["ok"]["num_parameters"]
-        wanted = sum(p.numel() for p in RNN(**ctor(num_layers)).parameters())
-        check(found == wanted, f"{what(ctor(num_layers))} has {found} parameters, expected "
-              f"{wanted}")
-
-
-@pytest.mark.todo("TODO-5-1")
-def test_parameter_shapes(layouts: dict[int, dict[str, Any]]) -> None:
-    for num_layers, report in layouts.items():
-        expected = sorted((name, list(p.shape))
-                          for name, p in RNN(**ctor(num_layers)).named_parameters())
-        compare_parameter_tables(parameter_table(report, what(ctor(num_layers))), expected,
-                                 what(ctor(num_layers)))
-
-
-@pytest.mark.todo("TODO-5-1")
-def test_bias_option(student: Any) -> None:
-    config = ctor(2, bias=False)
-    expected = sorted((name, list(p.shape)) for name, p in RNN(**config).named_parameters())
-    compare_parameter_tables(parameter_table(layout(student, config), what(config)), expected,
-                             what(config) + " (bias=False: W and U have no bias; V keeps one)")
+    return run(student, forward_plan(ctor(2), inputs))
 
 
 @pytest.mark.todo("TODO-5-2")
@@ -136,7 +165,7 @@ def test_output_shape(two_layers: tuple[dict[str, Any], dict[str, Any]]) -> None
 
 
 def compare_outputs(student: Any, config: dict[str, Any], hint: str, seed: int = 200) -> None:
-    report, reference = call(student, config, [{"x": X}], seed=seed)
+    report, reference = run(student, forward_plan(config, [{"x": X}], seed=seed))
     found = module_runs(report, what(config))[0]["out"]
     wanted = module_runs(reference, "reference")[0]["out"]
     expect_equal(found, wanted, f"{what(config)} output", hint, close=True)
@@ -183,18 +212,14 @@ def test_causal_in_time(two_layers: tuple[dict[str, Any], dict[str, Any]]) -> No
 
 
 @pytest.mark.todo("TODO-5-2")
-def test_layer_activations(two_layers: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    report, reference = two_layers
-    name = what(ctor(2))
-    run = module_runs(report, name)[0]
-    wanted = module_runs(reference, "reference")[0]["activations"]
-    for k in range(2):
-        calls = run["activations"].get(f"f.{k}", [])
-        check(len(calls) == X.shape[1], f"{name}: self.f[{k}] was called {len(calls)} times "
-              f"for a sentence of {X.shape[1]} steps; apply it once per step in layer {k + 1}")
-        for t, (found, expected) in enumerate(zip(calls, wanted[f"f.{k}"])):
-            expect_equal(found, expected, f"{name}: the hidden state of layer {k + 1} at step "
-                         f"{t}", "z[k, t] = f_k(W_k z[k-1, t] + U_k z[k, t-1])", close=True)
+def test_layer_activations(student: Any) -> None:
+    config = ctor(3)
+    report, reference = run(student, forward_plan(config, [{"x": X}], seed=205, slopes=SLOPES))
+    name = what(config)
+    expect_equal(module_runs(report, name)[0]["out"], module_runs(reference, "reference")[0]["out"],
+                 f"{name} output with each self.f[k] replaced by an activation of the grader's",
+                 "z[k, t] = f_k(W_k z[k-1, t] + U_k z[k, t-1]): layer k applies its own "
+                 "self.f[k] once per step", close=True)
 
 
 @pytest.mark.todo("TODO-5-2")
@@ -213,6 +238,20 @@ def test_initial_state(two_layers: tuple[dict[str, Any], dict[str, Any]]) -> Non
 @pytest.mark.todo("TODO-5-2")
 def test_gradients_through_time(student: Any) -> None:
     config = ctor(2)
-    report, reference = call(student, config, [{"x": X}], seed=204, backward=True)
-    compare_gradients(report, reference, what(config), "the gradient must flow from step t "
-                      "back to step t-1 through the hidden state; do not detach it")
+    report, reference = run(student, forward_plan(config, [{"x": X}], seed=204, backward=True))
+    compare_gradients(module_runs(report, what(config))[0],
+                      module_runs(reference, "reference")[0], what(config),
+                      "the gradient must flow from step t back to step t-1 through the hidden "
+                      "state; do not detach it")
+
+
+@pytest.mark.todo("TODO-5-2")
+def test_edge_sizes(student: Any) -> None:
+    inputs = [{"x": X[:1]}, {"x": X[:, :1]}, {"x": X[:1, :1]}]
+    report, reference = run(student, forward_plan(ctor(2), inputs, seed=206))
+    found, wanted = module_runs(report, what(ctor(2))), module_runs(reference, "reference")
+    for item, run_result, expected in zip(inputs, found, wanted, strict=True):
+        expect_equal(run_result["out"], expected["out"], f"{what(ctor(2))} output for "
+                     f"embeddings of shape {list(item['x'].shape)}", "a batch of one sentence "
+                     "and a one-token sentence keep their dimensions: [B, L, D] -> [B, L, O]",
+                     close=True)

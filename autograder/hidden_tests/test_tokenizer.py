@@ -150,3 +150,13 @@ def test_max_length_exact(student: Any) -> None:
               f"{what} returned {value['input_ids'].shape[0]} ids; with max_length the result "
               "has exactly max_length ids")
     compare_all(results, "with max_length the result has exactly that length")
+
+
+def test_edge_sizes(student: Any) -> None:
+    cases = [("Bank", {}), (["America"], {"max_length": 1}),
+             ("cash", {"max_length": 3, "padding_side": "left"}),
+             ("The Bank of", {"max_length": 0}),
+             (["went", "to"], {"max_length": 0, "padding_side": "left",
+                               "truncation_side": "left"})]
+    compare_all(run(student, cases), "a one-token sentence gives tensors of shape [1], and "
+                "max_length=0 gives empty tensors of shape [0]")

@@ -7,6 +7,8 @@ sat=6, pad=0, unk=1) and two labelled rows of lengths 3 and 2. Tag ids follow
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from ner_helpers import collator as collator_module
@@ -32,6 +34,7 @@ def check_pad_labels(expect: Expect, labels: torch.Tensor, mask: torch.Tensor) -
 
 def check_collate(expect: Expect) -> None:
     tokenizer = small_tokenizer()
+    before = copy.deepcopy(ROWS)
 
     expect.step("DataCollator(tokenizer)(rows) with two rows of lengths 3 and 2")
     batch = collator_module.DataCollator(tokenizer)(ROWS)
@@ -83,3 +86,19 @@ def check_collate(expect: Expect) -> None:
     expect.values(fixed["padding_mask"], [[0, 0, 0, 1, 1], [0, 0, 1, 1, 1]],
                   "padding_mask with padding='max_length', max_length=5")
     check_pad_labels(expect, fixed["labels"], fixed["padding_mask"])
+
+    expect.step("collating a batch of one sentence")
+    single = collator_module.DataCollator(tokenizer)(ROWS[1:])
+    expect.tensor(single["input_ids"], "input_ids of a batch of one sentence of length 2",
+                  shape=[1, 2], dtype=torch.long)
+    expect.tensor(single["labels"], "labels of a batch of one sentence of length 2",
+                  shape=[1, 2], dtype=torch.long)
+
+    expect.step("DataCollator(tokenizer, max_length=0)")
+    empty = collator_module.DataCollator(tokenizer, max_length=0)(ROWS)
+    expect.tensor(empty["input_ids"], "input_ids with max_length=0", shape=[2, 0],
+                  dtype=torch.long)
+
+    expect.true(ROWS == before, "the rows changed while they were collated: leave the "
+                "caller's rows and their lists unchanged (the same rows come back every "
+                "epoch)")

@@ -14,13 +14,17 @@ VOCAB_SIZE, DIM = 20, 4
 def check_embedding_init(expect: Expect) -> None:
     expect.step(f"TokenEmbedding({VOCAB_SIZE}, {DIM}, padding_idx=0)")
     layer = embedding_module.TokenEmbedding(VOCAB_SIZE, DIM, padding_idx=0)
-    expect.instance(getattr(layer, "embedding", None), nn.Embedding, "self.embedding")
+    expect.attribute(layer, "embedding", nn.Embedding)
     expect.equal(layer.embedding.num_embeddings, VOCAB_SIZE, "self.embedding.num_embeddings")
     expect.equal(layer.embedding.embedding_dim, DIM, "self.embedding.embedding_dim")
     expect.equal(layer.embedding.padding_idx, 0, "self.embedding.padding_idx")
     expect.equal(sorted(name for name, _ in layer.named_parameters()), ["embedding.weight"],
                  "the parameter names of TokenEmbedding")
     expect.equal(layer.num_parameters(), VOCAB_SIZE * DIM, "the number of parameters")
+
+    for option, plain in (("max_norm", None), ("scale_grad_by_freq", False), ("sparse", False)):
+        expect.equal(getattr(layer.embedding, option), plain,
+                     f"self.embedding.{option} (keep nn.Embedding's default)")
 
     expect.step(f"TokenEmbedding({VOCAB_SIZE}, {DIM}, padding_idx=3)")
     other = embedding_module.TokenEmbedding(VOCAB_SIZE, DIM, padding_idx=3)
@@ -48,3 +52,7 @@ def check_embedding_forward(expect: Expect) -> None:
     expect.true(gradient is not None, "the embedding table got no gradient from forward")
     expect.close(gradient[0], torch.zeros(DIM),
                  "the gradient of the pad row (padding must get no gradient)")
+
+    expect.step("layer(input_ids) with one sentence of one token, input_ids of shape [1, 1]")
+    expect.tensor(layer(torch.tensor([[7]])), "the output for input_ids of shape [1, 1]",
+                  shape=[1, 1, DIM])

@@ -96,11 +96,30 @@ class Expect:
             self.fail(f"{what} should be {_short(expected_t)}, found {_short(value_t)}")
         self.passed += 1
 
+    def attribute(self, owner: Any, name: str, kind: type) -> Any:
+        """``owner.<name>`` exists and is a ``kind``; a missing attribute is named as
+        missing, with the attributes ``owner`` does have."""
+        found = attribute_names(owner)
+        if name not in found:
+            self.fail(f"self.{name} does not exist; the attributes set in __init__ are: "
+                      f"{', '.join(found) or 'none'}")
+        value = getattr(owner, name)
+        self.instance(value, kind, f"self.{name}")
+        return value
+
     def instance(self, value: Any, kind: type, what: str) -> None:
         """``value`` is an instance of ``kind``."""
         self.true(isinstance(value, kind),
                   f"{what} should be a {kind.__module__}.{kind.__qualname__}, "
                   f"found {type(value).__name__}")
+
+
+def attribute_names(owner: Any) -> list[str]:
+    """The public attributes of an object, a torch module's layers and parameters included."""
+    names = {name for name in vars(owner) if not name.startswith("_")} - {"training"}
+    for registry in ("_modules", "_parameters", "_buffers"):
+        names |= set(getattr(owner, registry, {}) or {})
+    return sorted(names)
 
 
 def _short(value: torch.Tensor) -> str:

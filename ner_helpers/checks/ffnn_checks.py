@@ -23,12 +23,14 @@ def check_linear(expect: Expect, layer: object, what: str, size_in: int, size_ou
 def check_ffnn_init(expect: Expect) -> None:
     expect.step(f"FFNN({EMBEDDING_DIM}, {HIDDEN_DIM}, {OUTPUT_DIM}, num_layers={NUM_LAYERS})")
     model = ffnn_module.FFNN(EMBEDDING_DIM, HIDDEN_DIM, OUTPUT_DIM, num_layers=NUM_LAYERS)
-    check_linear(expect, getattr(model, "W", None), "self.W", EMBEDDING_DIM, HIDDEN_DIM)
-    expect.instance(getattr(model, "U", None), nn.ModuleList, "self.U")
+    check_linear(expect, expect.attribute(model, "W", nn.Linear), "self.W", EMBEDDING_DIM,
+                 HIDDEN_DIM)
+    expect.attribute(model, "U", nn.ModuleList)
     expect.equal(len(model.U), NUM_LAYERS - 1, f"len(self.U) with num_layers={NUM_LAYERS}")
     for k, layer in enumerate(model.U):
         check_linear(expect, layer, f"self.U[{k}]", HIDDEN_DIM, HIDDEN_DIM)
-    check_linear(expect, getattr(model, "V", None), "self.V", HIDDEN_DIM, OUTPUT_DIM)
+    check_linear(expect, expect.attribute(model, "V", nn.Linear), "self.V", HIDDEN_DIM,
+                 OUTPUT_DIM)
     expect.equal(model.num_parameters(), NUM_PARAMETERS,
                  f"the number of parameters of FFNN({EMBEDDING_DIM}, {HIDDEN_DIM}, "
                  f"{OUTPUT_DIM}, num_layers={NUM_LAYERS})")
@@ -52,6 +54,10 @@ def check_ffnn_forward(expect: Expect) -> None:
     expect.tensor(out, "the logits", shape=[2, 3, OUTPUT_DIM], dtype=torch.float32)
     expect.true(torch.equal(out, model(embeddings)), "two calls on the same input differ")
 
+    expect.step("model(embeddings[:1, :1]): one sentence of one token")
+    expect.tensor(model(embeddings[:1, :1]), "the logits for embeddings of shape [1, 1, 10]",
+                  shape=[1, 1, OUTPUT_DIM])
+
     expect.step("changing the embedding of one token")
     changed = embeddings.clone()
     changed[0, 2] += 1.0
@@ -59,7 +65,8 @@ def check_ffnn_forward(expect: Expect) -> None:
     expect.close(other[0, :2], out[0, :2].detach(),
                  "the logits of the other tokens (an FFNN looks at each token on its own)")
 
-    expect.step("recording the activations of the ReLUs self.f[0] .. self.f[4]")
+    expect.step("recording the activations of the ReLUs self.f[0] .. self.f[4] (one vector "
+                "per token, whatever layout forward uses)")
     names = [f"f.{k}" for k in range(NUM_LAYERS)]
     with model.record_activations(names) as record:
         model(embeddings)
@@ -68,6 +75,13 @@ def check_ffnn_forward(expect: Expect) -> None:
                                     "self.f[k] after the k-th hidden layer")
         expect.tensor(record[name], f"the output of self.{name.replace('.', '[')}]",
                       shape=[2, 3, HIDDEN_DIM])
+
+    expect.step("backpropagating from the logits")
+    model.zero_grad()
+    model(embeddings).sum().backward()
+    expect.true(model.W.weight.grad is not None and bool(model.W.weight.grad.abs().sum() > 0),
+                "no gradient reached self.W from the logits: do not detach the hidden "
+                "activations")
 
     expect.step("a one-unit FFNN with hand-set weights: W = 2x - 1, V = 3h + 0.5")
     tiny = ffnn_module.FFNN(1, 1, 1, num_layers=1)

@@ -26,7 +26,7 @@ def check_rnn_init(expect: Expect) -> None:
     expect.step(f"RNN({EMBEDDING_DIM}, {HIDDEN_DIM}, {OUTPUT_DIM}, num_layers={NUM_LAYERS})")
     model = rnn_module.RNN(EMBEDDING_DIM, HIDDEN_DIM, OUTPUT_DIM, num_layers=NUM_LAYERS)
     for name in ("W", "U"):
-        expect.instance(getattr(model, name, None), nn.ModuleList, f"self.{name}")
+        expect.attribute(model, name, nn.ModuleList)
         expect.equal(len(getattr(model, name)), NUM_LAYERS,
                      f"len(self.{name}) with num_layers={NUM_LAYERS}")
     check_linear(expect, model.W[0], "self.W[0]", EMBEDDING_DIM, HIDDEN_DIM, bias=True)
@@ -34,7 +34,8 @@ def check_rnn_init(expect: Expect) -> None:
         check_linear(expect, model.W[k], f"self.W[{k}]", HIDDEN_DIM, HIDDEN_DIM, bias=True)
     for k in range(NUM_LAYERS):
         check_linear(expect, model.U[k], f"self.U[{k}]", HIDDEN_DIM, HIDDEN_DIM, bias=True)
-    check_linear(expect, getattr(model, "V", None), "self.V", HIDDEN_DIM, OUTPUT_DIM, bias=True)
+    check_linear(expect, expect.attribute(model, "V", nn.Linear), "self.V", HIDDEN_DIM,
+                 OUTPUT_DIM, bias=True)
     expect.equal(model.num_parameters(), NUM_PARAMETERS,
                  f"the number of parameters of RNN({EMBEDDING_DIM}, {HIDDEN_DIM}, {OUTPUT_DIM}, "
                  f"num_layers={NUM_LAYERS})")
@@ -64,6 +65,10 @@ def check_rnn_forward(expect: Expect) -> None:
     expect.true(torch.equal(out, model(embeddings)),
                 "two calls on the same input differ (start from the zero hidden state h0)")
 
+    expect.step("model(embeddings[:, :1]): sentences of one token")
+    expect.tensor(model(embeddings[:, :1]), "the logits for embeddings of shape [2, 1, 10]",
+                  shape=[2, 1, OUTPUT_DIM])
+
     expect.step("changing the last token of sentence 0")
     later = embeddings.clone()
     later[0, 3] += 1.0
@@ -76,6 +81,13 @@ def check_rnn_forward(expect: Expect) -> None:
     expect.true(not torch.allclose(model(earlier)[0, 3], out[0, 3]),
                 "the logits of the last token did not change when the first token changed: "
                 "carry each layer's hidden state from step t-1 to step t")
+
+    expect.step("backpropagating from the logits of the last step")
+    inputs = embeddings.clone().requires_grad_(True)
+    model(inputs)[:, -1].sum().backward()
+    expect.true(inputs.grad is not None and bool(inputs.grad[:, 0].abs().sum() > 0),
+                "no gradient reached the first token from the last step: do not detach the "
+                "hidden state between steps")
 
     expect.step("running sentence 1 alone instead of in a batch of two")
     expect.close(model(embeddings[1:])[0], out[1].detach(),

@@ -82,3 +82,12 @@ def check_tokenize(expect: Expect) -> None:
     expect.step("tokenize('the cat', max_length=2)")
     exact = tokenizer.tokenize("the cat", max_length=2)
     expect.values(exact["input_ids"], [2, 3], "input_ids when the sentence fits max_length")
+
+    expect.step("tokenize('cat') and tokenize('the cat', max_length=0)")
+    one = tokenizer.tokenize("cat")
+    expect.tensor(one["input_ids"], "input_ids of the one-token sentence 'cat'", shape=[1],
+                  dtype=torch.long)
+    empty = tokenizer.tokenize("the cat", max_length=0)
+    expect.tensor(empty["input_ids"], "input_ids with max_length=0", shape=[0], dtype=torch.long)
+    expect.tensor(empty["padding_mask"], "padding_mask with max_length=0", shape=[0],
+                  dtype=torch.long)

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from . import harness, trainer_harness
+from . import harness, module_harness, trainer_harness
 from .packages import PackageSwitcher, describe_exception
 
 #: What a student whose weights.pt holds more than tensors should do instead.
@@ -71,30 +71,39 @@ def op_tokenize(ctx: Context, vocab: list[str], pad_token: str, unk_token: str,
 
 
 def op_collate(ctx: Context, vocab: list[str], pad_token: str, unk_token: str, lowercase: bool,
-               table: list[list[Any]], cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The student's ``DataCollator`` over a lookup tokenizer; one batch per case."""
+               table: list[list[Any]], cases: list[dict[str, Any]],
+               pool: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The student's ``DataCollator`` over a lookup tokenizer; one batch per case.
+
+    A case holds its own rows (``batch``, copied fresh for each call) or, with a
+    ``pool`` of rows, the indices of its rows in the pool (``rows``): the pool's
+    row objects are made once and shared by every case, as a dataset's rows are
+    shared by every epoch, so a collator that changes the caller's rows changes
+    the later batches.
+    """
     collator_class = ctx.packages.module("collator").DataCollator
+    shared = json.loads(json.dumps(pool)) if pool is not None else None
     results = []
     for case in cases:
         tokenizer = harness.LookupTokenizer(vocab, lowercase, pad_token, unk_token, table)
 
         def run(case: dict[str, Any] = case, tokenizer: Any = tokenizer) -> Any:
             collator = collator_class(tokenizer, **case["kwargs"])
+            if shared is not None:
+                return collator([shared[int(i)] for i in case["rows"]])
             return collator(json.loads(json.dumps(case["batch"])))
 
         results.append(ctx.outcome(run))
     return results
 
 
-def op_module(ctx: Context, module: str, class_name: str, ctor: dict[str, Any],
-              state: dict[str, Any] | None, inputs: list[dict[str, Any]], hooks: list[str],
-              backward: bool = False, init_weights: bool = False) -> dict[str, Any]:
-    """Build one of the student's layers and run it (see :func:`harness.run_module`)."""
+def op_module(ctx: Context, module: str, class_name: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """Build one of the student's layers and run it as ``plan`` says (see
+    :mod:`autograder.sandbox.child.module_harness`)."""
     if (module, class_name) not in MODULE_CLASSES:
         raise LookupError(f"the grader may not build {module}.{class_name}")
     model_class = getattr(ctx.packages.module(module), class_name)
-    return harness.run_module(model_class, ctor, state, inputs, hooks, ctx.describe,
-                              backward=backward, init_weights=init_weights)
+    return module_harness.run_module(model_class, plan, ctx.describe)
 
 
 def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
