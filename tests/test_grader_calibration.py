@@ -58,6 +58,12 @@ def test_set_baseline_keeps_everything_else() -> None:
     ("  work_mb: 64", "  work_mb: 0", "sandbox.work_mb: must be a number >= 1"),
     ("  submission_timeout_s: 450", "  submission_timeout_s: -1",
      "sandbox.submission_timeout_s: must be a number"),
+    ("    rnn: {name: RNN F1, order: desc}", "    rnn: {name: RNN F1, order: up}",
+     "leaderboard.entries.rnn.order: must be asc or desc"),
+    ("    rnn: {name: RNN F1, order: desc}", "    cnn: {name: CNN F1, order: desc}",
+     "leaderboard.entries.cnn: has no entry under performance"),
+    ("  salt: change-this-course-salt", "  salt: ''", "leaderboard.salt"),
+    ("  most_failed: 10 ", "  most_failed: 0 ", "report.most_failed"),
 ])
 def test_bad_settings_are_named(tmp_path: Path, old: str, new: str, message: str) -> None:
     text = default_settings_path().read_text()

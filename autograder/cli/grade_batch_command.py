@@ -7,6 +7,7 @@ import argparse
 from autograder.cli.grading_options import add_grading_options, grading_settings
 from autograder.grader.batch import GRADEBOOK_FILE, grade_batch
 from autograder.grader.safe_text import one_line
+from autograder.previous_files import keep_previous_file
 from ner_helpers.config import resolve_path
 
 NAME = "grade-batch"
@@ -45,20 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_grading_options(parser)
 
 
-def _keep_previous(path) -> None:
-    if not path.exists():
-        return
-    number = 1
-    while path.with_name(f"{path.stem}.prev-{number}{path.suffix}").exists():
-        number += 1
-    path.rename(path.with_name(f"{path.stem}.prev-{number}{path.suffix}"))
-
-
 def run(args: argparse.Namespace) -> int:
     settings = grading_settings(args)
     folder = resolve_path(args.folder)
     out = resolve_path(args.out or f"{settings.results.out_dir}/{folder.name}")
-    _keep_previous(out / GRADEBOOK_FILE)
+    keep_previous_file(out / GRADEBOOK_FILE)
     report = grade_batch(folder, out, workers=max(1, args.workers), kind=args.kind,
                          settings=settings, hidden_labels=args.hidden_labels,
                          test_split=args.test_split, progress=not args.no_progress)

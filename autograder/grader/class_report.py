@@ -38,8 +38,8 @@ from matplotlib.figure import Figure
 
 from autograder.grader.html_page import figure_cell, page, table
 from autograder.grader.result import GradingResult
+from autograder.grader.safe_text import one_line
 from autograder.grader.settings import GradingSettings
-from autograder.grader.shown_text import clean_text
 from ner_helpers.submission import LEADERBOARD_NAME_KEY
 
 #: Key of a batch row holding its hidden-test outcomes: [todo, test, passed, message].
@@ -63,7 +63,7 @@ def batch_details(result: GradingResult, settings: GradingSettings) -> dict[str,
     if not result.rejected:
         details[TESTS_KEY] = [
             [test.todo, test.name, test.passed,
-             "" if test.passed else clean_text(test.message, settings.results.message_chars)]
+             "" if test.passed else one_line(test.message, settings.results.message_chars)]
             for test in result.tests]
     return details
 
@@ -203,7 +203,7 @@ def _test_outcomes(rows: list[Mapping[str, Any]],
             continue
         for todo, test, passed, message in row.get(TESTS_KEY) or []:
             outcomes.setdefault((str(todo), str(test)), []).append(
-                (bool(passed), clean_text(message, settings.results.message_chars)))
+                (bool(passed), one_line(message, settings.results.message_chars)))
     return outcomes
 
 
@@ -304,9 +304,9 @@ def _not_graded(rows: list[Mapping[str, Any]], settings: GradingSettings) -> str
         if is_graded(row):
             continue
         status, _, reason = _status(row).partition(": ")
-        lines.append([escape(clean_text(row.get("submission", ""))), escape(status),
+        lines.append([escape(one_line(row.get("submission", ""))), escape(status),
                       f"<span class=\"message\">"
-                      f"{escape(clean_text(reason, settings.results.message_chars))}</span>"])
+                      f"{escape(one_line(reason, settings.results.message_chars))}</span>"])
     if not lines:
         return "<p>Every submission was graded.</p>"
     return table([("Submission", False), ("Outcome", False), ("Reason", False)], lines)
@@ -316,7 +316,7 @@ def render(rows: Iterable[Mapping[str, Any]], settings: GradingSettings, title: 
     """The class report of the batch ``rows`` (gradebook rows with :func:`batch_details`)."""
     rows = sorted(rows, key=lambda row: str(row.get("submission", "")))
     outcomes = _test_outcomes(rows, settings)
-    heading = f"Class report: {clean_text(title)}"
+    heading = f"Class report: {one_line(title)}"
     body = "\n".join([
         f"<h1>{escape(heading)}</h1>",
         "<p class=\"lead\">Written by <code>ner-instructor grade-batch</code> beside the "

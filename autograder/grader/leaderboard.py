@@ -35,7 +35,7 @@ from autograder.grader.class_settings import LeaderboardSettings
 from autograder.grader.gradebook import safe_cell
 from autograder.grader.html_page import page, table
 from autograder.grader.result import GradingResult
-from autograder.grader.shown_text import clean_text
+from autograder.grader.safe_text import one_line
 
 NAME_KEY = "leaderboard_name"
 ORDER_WORDS = {"desc": "higher is better", "asc": "lower is better"}
@@ -55,7 +55,7 @@ def results_entries(result: GradingResult, settings: LeaderboardSettings) -> lis
 
 def chosen_name(identity: Mapping[str, str] | None, settings: LeaderboardSettings) -> str:
     """The leaderboard name a student chose in identity.json, cleaned ("" when none)."""
-    return clean_text((identity or {}).get(NAME_KEY, ""), settings.name_chars)
+    return one_line((identity or {}).get(NAME_KEY, ""), settings.name_chars)
 
 
 def anonymous_id(key: str, settings: LeaderboardSettings) -> str:
@@ -91,7 +91,7 @@ def standings(rows: Iterable[Mapping[str, Any]], settings: LeaderboardSettings) 
             continue
         values = tuple(_value(row, entry.model, settings.decimals) for entry in settings.entries)
         anonymous = anonymous_id(str(row.get("student_id") or row["submission"]), settings)
-        chosen = clean_text(row.get(NAME_KEY, ""), settings.name_chars)
+        chosen = one_line(row.get(NAME_KEY, ""), settings.name_chars)
         candidates.append((chosen or anonymous, anonymous, values, str(row["submission"])))
     used = Counter(name for name, *_ in candidates)
     named = [(f"{name} ({anonymous})" if used[name] > 1 and name != anonymous else name,

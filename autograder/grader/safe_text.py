@@ -72,9 +72,15 @@ def clean_cut(text: Any, limit: int) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 4] + " ..."
 
 
-def one_line(text: Any) -> str:
-    """:func:`clean_text` on one line, runs of white space collapsed."""
-    return " ".join(clean_text(text, keep_newlines=False).split())
+def one_line(text: Any, limit: int | None = None) -> str:
+    """:func:`clean_text` on one line, runs of white space collapsed; with ``limit``, at
+    most that many characters (cut with `` ...`` when longer)."""
+    if limit is not None and isinstance(text, str):
+        text = text[: 4 * limit]  # cut before cleaning too, so a huge text costs little
+    line = " ".join(clean_text(text, keep_newlines=False).split())
+    if limit is not None and len(line) > limit:
+        line = line[: max(limit - 4, 1)].rstrip() + " ..."
+    return line
 
 
 def fenced(text: Any, indent: str = "") -> list[str]:

@@ -41,6 +41,7 @@ from typing import Any
 
 from autograder.grader.gradebook import safe_cell
 from autograder.nbgrader.lms_names import KIT_FILE, LmsFile, read_lms_path, submission_number
+from autograder.previous_files import keep_previous_file
 from autograder.release.builder import package_files
 from autograder.release.dataset_files import dataset_release_files
 from autograder.release.release_tree import Content
@@ -338,11 +339,7 @@ def collect_submissions(source: str | Path, course_dir: str | Path, *, root: str
 
 def write_log(path: Path, rows: list[dict[str, str]]) -> Path:
     """Write the collection log (one row per student); an earlier log becomes .prev-N."""
-    if path.exists():
-        number = 1
-        while path.with_name(f"{path.stem}.prev-{number}{path.suffix}").exists():
-            number += 1
-        path.rename(path.with_name(f"{path.stem}.prev-{number}{path.suffix}"))
+    keep_previous_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS, lineterminator="\n")

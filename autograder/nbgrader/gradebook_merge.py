@@ -30,6 +30,7 @@ from typing import Any
 
 from autograder.grader.gradebook import safe_cell
 from autograder.nbgrader.collect import student_folder_name
+from autograder.previous_files import keep_previous_file
 from ner_helpers.errors import KitError
 
 KIT_FIXED = ("submission", "student_id", "name", "kind", "status", "score", "max_score")
@@ -143,11 +144,7 @@ def merge_gradebooks(kit_rows: Sequence[dict[str, str]],
 
 def write_merged(path: Path, header: list[str], rows: list[dict[str, Any]]) -> Path:
     """Write the merged CSV; an earlier file at ``path`` becomes ``NAME.prev-N.csv``."""
-    if path.exists():
-        number = 1
-        while path.with_name(f"{path.stem}.prev-{number}{path.suffix}").exists():
-            number += 1
-        path.rename(path.with_name(f"{path.stem}.prev-{number}{path.suffix}"))
+    keep_previous_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n",

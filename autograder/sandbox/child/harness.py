@@ -3,7 +3,8 @@
 the class under test.
 
 Nothing here knows the reference solution: the lookup tokenizer answers from a
-table the grader computed. The trainer tests' doubles are in
+table the grader computed. The module tests' runner is in
+:mod:`autograder.sandbox.child.module_harness`, the trainer tests' doubles in
 :mod:`autograder.sandbox.child.trainer_harness`.
 """
 
