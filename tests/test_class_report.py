@@ -217,7 +217,7 @@ def test_the_report_shows_each_hidden_tests_pass_rate_and_the_failures(graded) -
     assert runs[(top_todo, top_test)].count(False) == most
     assert figures["failed-1"] == f"{most} of {len(runs[(top_todo, top_test)])}"
     assert "tokens not in the vocabulary get the unknown id 1" in page
-    assert "the gradients still held earlier batches&#x27; gradients" in page
+    assert "gradients left on the parameters from before the epoch" in page
     junk = next(row for row in gradebook(report) if row["submission"] == "junk")
     assert junk["status"].split(": ", 1)[1].split(" (")[0] in page.replace("&#x27;", "'")
 

@@ -198,6 +198,20 @@ def steps_of(run: Mapping[str, Any], like: Mapping[str, torch.Tensor],
     return [weights(step, like, what) for step in steps]
 
 
+def ran_and_stepped(run: Mapping[str, Any], like: Mapping[str, torch.Tensor],
+                    what: str) -> dict[str, torch.Tensor]:
+    """The weights after an epoch that returned and moved them: a comparison of weights
+    judges nothing about an epoch that raised or never stepped."""
+    constructed(run)
+    outcome = run.get("result")
+    check(isinstance(outcome, Mapping), UNREADABLE)
+    ok(outcome, what)
+    after = weights_after(run, like, what)
+    check(not same_weights(after, like), f"{what} left the weights unchanged: take one "
+          "optimizer step per batch")
+    return after
+
+
 def distance(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
     """The Euclidean distance between two sets of weights (over all parameters)."""
     return math.sqrt(sum(float(((a[name].double() - b[name].double()) ** 2).sum())
@@ -320,14 +334,14 @@ def test_zero_grad_every_batch(composed: dict[str, Any]) -> None:
     before the epoch; two batches in one epoch give what the second batch alone gives
     from the weights after the first."""
     state = initial_state()
-    stale = weights_after(composed["stale"], state, "the training epoch")
-    fresh = weights_after(composed["first"], state, "the training epoch")
+    stale = ran_and_stepped(composed["stale"], state, "the training epoch")
+    fresh = ran_and_stepped(composed["first"], state, "the training epoch")
     check(same_weights(stale, fresh), "gradients left on the parameters from before the epoch "
           "changed the first step; zero the gradients before every backward pass (zeroing "
           "them only after the step leaves them in the first batch's gradients)")
     check("second" in composed, "the training epoch's weights could not be read")
-    both = weights_after(composed["both"], state, "the training epoch")
-    second = weights_after(composed["second"], state, "the training epoch")
+    both = ran_and_stepped(composed["both"], state, "the training epoch")
+    second = ran_and_stepped(composed["second"], fresh, "the training epoch")
     check(same_weights(both, second), "the step of the second batch differs from the same "
           "batch's step taken alone from the same weights: it also applied the first batch's "
           "gradients; zero the gradients before every backward pass and step once per batch")
@@ -376,7 +390,7 @@ def test_no_clipping_when_off(plain: tuple[dict[str, Any], dict[str, Any]]) -> N
     of clipping to a fixed norm)."""
     run, wanted = plain
     state = initial_state()
-    if same_weights(weights_after(run, state, "the training epoch"), wanted["weights_after"]):
+    if same_weights(ran_and_stepped(run, state, "the training epoch"), wanted["weights_after"]):
         return
     steps = steps_of(run, state, "the training epoch")
     moves = [distance(after, before) for before, after in zip([state] + steps[:-1], steps)]
