@@ -1,9 +1,12 @@
 """Reference results: train the default FFNN and RNN and measure them.
 
-Writes ``benchmarks/results/reference_results.{json,md}`` with, per model:
-per-epoch time and validation F1, the test weighted entity F1, training time
-and peak memory; and, measured side by side in one process, the hand-written
-RNN's training-step time against ``torch.nn.RNN`` of the same sizes.
+Writes ``benchmarks/results/reference_results.{json,md}`` with, per model and
+for random batches and length-grouped ones (``training.group_by_length`` off
+and on, trained one after the other in the same run): per-epoch time and
+validation F1, the padded-to-real token ratio of the training batches, the
+test weighted entity F1, training time and peak memory; and, measured side by
+side in one process, the hand-written RNN's training-step time against
+``torch.nn.RNN`` of the same sizes.
 
     python benchmarks/reference_results.py --source ../shared/data/conll2003
 
@@ -28,29 +31,59 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "artefacts" / "bench"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 MODELS = ("ffnn", "rnn")
+GROUPING = {"random": False, "grouped": True}  # batches: label -> training.group_by_length
 
 
-def train_one(model: str, epochs: int | None) -> dict:
-    """Child process: train one model with its default config; report measurements."""
+def batch_padding_ratio(config: dict) -> float:
+    """Padded-to-real token ratio of one epoch of ``config``'s training batches."""
+    import torch
+
+    from ner_helpers.batching import padded_token_ratio, training_loader
+    from ner_helpers.data import load_split
+
+    rows = load_split(BENCH_DIR / "dataset" / "train.json")
+    training = config["training"]
+    loader = training_loader(rows, int(training["batch_size"]), list,
+                             torch.Generator().manual_seed(int(config["seed"])),
+                             bool(training["group_by_length"]),
+                             int(training.get("group_chunk_batches", 50)))
+    return padded_token_ratio([len(row["text"]) for row in rows], list(loader.batch_sampler))
+
+
+def load_average() -> float:
+    """The machine's one-minute load average (other processes compete for the cores)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def train_one(model: str, epochs: int | None, batches: str = "random") -> dict:
+    """Child process: train one model with its default config and ``batches``
+    (random or length-grouped); report measurements."""
     from ner_helpers.config import load_config
     from ner_helpers.data import load_hidden_labels
     from ner_helpers.experiment import run_experiment
     from ner_helpers.predictions import load_predictions, score_predictions
 
     config = load_config(model)
-    config["name"] = f"bench-{model}"
+    config["name"] = f"bench-{model}-{batches}"
     config["dataset_dir"] = str(BENCH_DIR / "dataset")
     config["tokenizer_path"] = str(BENCH_DIR / "tokenizer.json")
+    config["training"]["group_by_length"] = GROUPING[batches]
     if epochs:
         config["training"]["epochs"] = epochs
+    load_before = load_average()
     started = time.perf_counter()
     result = run_experiment(config, force=True, show_progress=False)
     seconds = time.perf_counter() - started
     test = score_predictions(load_predictions(result.folder / "test_predictions.json"),
                              load_hidden_labels(BENCH_DIR / "hidden_test_labels.json"))
+    epoch_seconds = [h["seconds"] for h in result.history]
     return {
         "model": model,
+        "batches": batches,
         "config": config,
+        "load_average": [load_before, load_average()],
+        "padded_ratio": round(batch_padding_ratio(config), 3),
+        "mean_epoch_seconds": round(statistics.mean(epoch_seconds), 1),
         "train_seconds": round(seconds, 1),
         "epochs": [{"epoch": h["epoch"], "seconds": h["seconds"],
                     "train_loss": round(h["train"]["loss"], 4),
@@ -129,20 +162,45 @@ def rnn_step_times(steps: int, warmup: int = 3) -> dict:
     }
 
 
+def speedups(runs: list[dict]) -> list[dict]:
+    """Per model, random against grouped batches: epoch-time ratio and F1 change."""
+    by_key = {(r["model"], r["batches"]): r for r in runs}
+    rows = []
+    for model in MODELS:
+        plain, grouped = by_key.get((model, "random")), by_key.get((model, "grouped"))
+        if plain and grouped:
+            rows.append({"model": model,
+                         "epoch_speedup": round(plain["mean_epoch_seconds"]
+                                                / grouped["mean_epoch_seconds"], 2),
+                         "test_f1_change": round(grouped["test_weighted_f1"]
+                                                 - plain["test_weighted_f1"], 4)})
+    return rows
+
+
 def markdown(results: dict) -> str:
     lines = ["# Reference results", "",
              f"Corpus: `{results['source']}`; machine: {results['machine']}; "
-             f"torch {results['torch']}; threads {results['threads']}.", "",
-             "| model | epochs | train time (s) | best epoch | val F1 | test F1 | peak RSS (MiB) |",
-             "|---|---|---|---|---|---|---|"]
+             f"torch {results['torch']}; threads {results['threads']}.",
+             f"Load at start (`uptime`): {results['uptime']}", "",
+             "| model | batches | epochs | epoch time (s) | padded/real tokens | train time (s) "
+             "| best epoch | val F1 | test F1 | peak RSS (MiB) | load avg (start, end) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["models"]:
-        lines.append(f"| {r['model']} | {len(r['epochs'])} | {r['train_seconds']} | "
+        lines.append(f"| {r['model']} | {r['batches']} | {len(r['epochs'])} | "
+                     f"{r['mean_epoch_seconds']} | {r['padded_ratio']} | {r['train_seconds']} | "
                      f"{r['best_epoch']} | {r['val_weighted_f1']} | {r['test_weighted_f1']} | "
-                     f"{r['peak_rss_mib']} |")
-    lines += ["", "F1: support-weighted entity F1 (the grading metric).", ""]
+                     f"{r['peak_rss_mib']} | {r['load_average'][0]}, {r['load_average'][1]} |")
+    lines += ["", "F1: support-weighted entity F1 (the grading metric). Epoch time: mean over "
+              "the epochs, training and validation.", ""]
+    if results.get("speedups"):
+        lines += ["| model | epoch time, random / grouped | test F1, grouped - random |",
+                  "|---|---|---|"]
+        lines += [f"| {s['model']} | **{s['epoch_speedup']}x** | {s['test_f1_change']:+.4f} |"
+                  for s in results["speedups"]]
+        lines.append("")
     for r in results["models"]:
-        lines += [f"## {r['model']} per epoch", "", "| epoch | seconds | train loss | val F1 |",
-                  "|---|---|---|---|"]
+        lines += [f"## {r['model']} ({r['batches']} batches) per epoch", "",
+                  "| epoch | seconds | train loss | val F1 |", "|---|---|---|---|"]
         lines += [f"| {e['epoch']} | {e['seconds']} | {e['train_loss']} | {e['val_weighted_f1']} |"
                   for e in r["epochs"]]
         lines.append("")
@@ -164,13 +222,15 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, help="override the configs' epochs")
     parser.add_argument("--steps", type=int, default=40, help="RNN steps to time per model")
     parser.add_argument("--only", choices=MODELS, help="train only this model")
+    parser.add_argument("--batches", choices=sorted(GROUPING), action="append",
+                        help="train with these batches only (default: both, side by side)")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     if args.worker:
-        print(json.dumps(train_one(args.worker, args.epochs)))
+        print(json.dumps(train_one(args.worker, args.epochs, (args.batches or ["random"])[0])))
         return 0
 
     import torch
@@ -187,21 +247,26 @@ def main() -> int:
     tokenizer.save(BENCH_DIR / "tokenizer.json")
 
     results = {"source": args.source, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-               "torch": torch.__version__, "threads": torch.get_num_threads(), "models": []}
+               "torch": torch.__version__, "threads": torch.get_num_threads(),
+               "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+               "models": []}
     print("timing the RNN training step against torch.nn.RNN...", flush=True)
     results["rnn_step"] = rnn_step_times(args.steps)
     print(json.dumps(results["rnn_step"]), flush=True)
     for model in ([args.only] if args.only else MODELS):
-        print(f"training {model}...", flush=True)
-        command = [sys.executable, __file__, "--worker", model]
-        if args.epochs:
-            command += ["--epochs", str(args.epochs)]
-        output = subprocess.run(command, check=True, capture_output=True, text=True,
-                                cwd=ROOT).stdout
-        results["models"].append(json.loads(output.strip().splitlines()[-1]))
-        row = results["models"][-1]
-        print(f"  {model}: test F1 {row['test_weighted_f1']}, {row['train_seconds']} s, "
-              f"peak {row['peak_rss_mib']} MiB", flush=True)
+        for batches in args.batches or list(GROUPING):
+            print(f"training {model} with {batches} batches...", flush=True)
+            command = [sys.executable, __file__, "--worker", model, "--batches", batches]
+            if args.epochs:
+                command += ["--epochs", str(args.epochs)]
+            output = subprocess.run(command, check=True, capture_output=True, text=True,
+                                    cwd=ROOT).stdout
+            results["models"].append(json.loads(output.strip().splitlines()[-1]))
+            row = results["models"][-1]
+            print(f"  {model}, {batches}: epoch {row['mean_epoch_seconds']} s, "
+                  f"padded/real {row['padded_ratio']}, test F1 {row['test_weighted_f1']}, "
+                  f"peak {row['peak_rss_mib']} MiB, load {row['load_average']}", flush=True)
+    results["speedups"] = speedups(results["models"])
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "reference_results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -85,7 +85,9 @@ def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: Data
                    device=config.get("device", "auto"),
                    batch_size=int(training.get("batch_size", 32)),
                    seed=int(config.get("seed", 0)), show_progress=show_progress,
-                   average_last_epochs=int(training.get("average_last_epochs", 1)))
+                   average_last_epochs=int(training.get("average_last_epochs", 1)),
+                   group_by_length=bool(training.get("group_by_length", False)),
+                   group_chunk_batches=int(training.get("group_chunk_batches", 50)))
 
 
 def _take(rows: list, limit: int | None) -> list:
