@@ -17,6 +17,7 @@ Each model trains in its own child process so that its peak memory
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -25,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,6 +164,90 @@ def rnn_step_times(steps: int, warmup: int = 3) -> dict:
     }
 
 
+def rnn_step_profile(steps: int, warmup: int = 3) -> dict:
+    """Where a training step of the default RNN on length-grouped batches spends its
+    time (collating, forward, backward, clipping, optimizer step), and what the
+    alternatives to the largest fixed cost, the Adam step over the embedding table,
+    would take. Median milliseconds over ``steps`` batches."""
+    import torch
+    from torch import nn
+
+    from ner_helpers.batching import training_loader
+    from ner_helpers.collator import DataCollator
+    from ner_helpers.config import load_config
+    from ner_helpers.data import load_split
+    from ner_helpers.experiment import build_optimizer, build_predictor
+    from ner_helpers.tokenizer import Tokenizer
+
+    config = load_config("rnn")
+    training = config["training"]
+    tokenizer = Tokenizer.load(BENCH_DIR / "tokenizer.json")
+    rows = load_split(BENCH_DIR / "dataset" / "train.json")
+    model = build_predictor(config, tokenizer, rows)
+    model.train()
+    loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+    collate = DataCollator(tokenizer)
+    batches = iter(training_loader(rows, int(training["batch_size"]), list,
+                                   torch.Generator().manual_seed(0), True,
+                                   int(training["group_chunk_batches"])))
+    optimizers = {
+        "Adam for-loop (torch's CPU default)": torch.optim.Adam(model.parameters(), lr=1e-3,
+                                                                foreach=False),
+        "Adam foreach=True": torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True),
+        "Adam fused=True (training.fused_optimizer)": build_optimizer(model, training),
+    }
+    embedding = model.embedding.embedding.weight
+    others = [p for p in model.parameters() if p is not embedding]
+    # A sparse embedding gradient with SparseAdam ("lazy" Adam: only the rows of the
+    # batch's words move) for the table, Adam for the rest: timed on the same batch.
+    sparse_table = nn.Embedding.from_pretrained(embedding.detach().clone(), freeze=False,
+                                                sparse=True, padding_idx=0)
+    sparse_optimizer = torch.optim.SparseAdam(sparse_table.parameters(), lr=1e-3)
+    other_optimizer = torch.optim.Adam(others, lr=1e-3)
+    phases = ["collate", "forward + loss", "backward", "clip", *optimizers,
+              "lazy: sparse table backward", "lazy: SparseAdam (table) + Adam (rest)"]
+    times: dict[str, list[float]] = {phase: [] for phase in phases}
+    real_tokens = []
+
+    @contextlib.contextmanager
+    def timed(phase: str, step: int) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        if step >= warmup:
+            times[phase].append(time.perf_counter() - started)
+
+    for step in range(steps + warmup):
+        rows_of_batch = next(batches)
+        with timed("collate", step):
+            batch = collate(rows_of_batch)
+        real_tokens.append(int((batch["labels"] != -100).sum()))
+        for optimizer in optimizers.values():
+            optimizer.zero_grad()
+        with timed("forward + loss", step):
+            logits = model(batch["input_ids"])  # [B, L, 9]
+            loss = loss_fn(logits.reshape(-1, 9), batch["labels"].reshape(-1))
+        with timed("backward", step):
+            loss.backward()
+        with timed("clip", step):
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        for name, optimizer in optimizers.items():
+            with timed(name, step):
+                optimizer.step()
+        sparse_optimizer.zero_grad()
+        looked_up = sparse_table(batch["input_ids"])  # [B, L, D]
+        with timed("lazy: sparse table backward", step):
+            looked_up.backward(torch.ones_like(looked_up))
+        with timed("lazy: SparseAdam (table) + Adam (rest)", step):
+            sparse_optimizer.step()
+            other_optimizer.step()
+    return {"steps": steps, "batch_size": int(training["batch_size"]),
+            "embedding_shape": list(embedding.shape),
+            "mean_real_tokens_per_batch": round(statistics.mean(real_tokens), 1),
+            "threads": torch.get_num_threads(),
+            "median_ms": {phase: round(statistics.median(t) * 1000, 2)
+                          for phase, t in times.items()}}
+
+
 def speedups(runs: list[dict]) -> list[dict]:
     """Per model, random against grouped batches: epoch-time ratio and F1 change."""
     by_key = {(r["model"], r["batches"]): r for r in runs}
@@ -224,6 +310,9 @@ def main() -> int:
     parser.add_argument("--only", choices=MODELS, help="train only this model")
     parser.add_argument("--batches", choices=sorted(GROUPING), action="append",
                         help="train with these batches only (default: both, side by side)")
+    parser.add_argument("--profile", action="store_true",
+                        help="only profile RNN training steps on grouped batches "
+                             "(needs an earlier run's dataset); write rnn_step_profile.json")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -231,6 +320,15 @@ def main() -> int:
 
     if args.worker:
         print(json.dumps(train_one(args.worker, args.epochs, (args.batches or ["random"])[0])))
+        return 0
+
+    if args.profile:
+        profile = {"uptime": subprocess.run(["uptime"], capture_output=True,
+                                            text=True).stdout.strip(),
+                   **rnn_step_profile(args.steps)}
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        (RESULTS_DIR / "rnn_step_profile.json").write_text(json.dumps(profile, indent=2) + "\n")
+        print(json.dumps(profile, indent=2))
         return 0
 
     import torch
