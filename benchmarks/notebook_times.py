@@ -18,8 +18,10 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK_DIR = ROOT / "artefacts" / "bench" / "notebook"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 NOTEBOOKS = ("setup.ipynb", "assignment.ipynb")
+LOAD_SAMPLE_SECONDS = 30
 # Identity written before the run, so that the submission cells can pack their zips.
 IDENTITY = ("s0000000", "Notebook Benchmark")
 
@@ -106,11 +109,16 @@ def uptime() -> str:
 
 def markdown(results: dict) -> str:
     lines = ["# Notebook times", "",
-             f"Corpus: `{results['source']}` (full data, quick mode off), reference solution; "
+             f"Corpus: `{results['source']}` "
+             f"({'quick mode' if results['quick'] else 'quick mode off'}, "
+             f"{results['limit'] or 'all'} sentences per split), reference solution; "
              f"machine: {results['machine']}; torch {results['torch']}; "
              f"threads {results['threads']}.",
              f"Load before (`uptime`): {results['uptime_before']}",
-             f"Load after (`uptime`): {results['uptime_after']}", ""]
+             f"Load after (`uptime`): {results['uptime_after']}",
+             f"Mean one-minute load average during the run: {results['mean_load_during_run']} "
+             f"(sampled every {LOAD_SAMPLE_SECONDS} s; above the core count, other programs "
+             "took part of the cores).", ""]
     for run in results["notebooks"]:
         minutes = run["seconds"] / 60
         lines += [f"## {run['notebook']}: {run['seconds']} s ({minutes:.1f} min)", "",
@@ -142,9 +150,18 @@ def main() -> int:
     project = make_project(WORK_DIR / "project")
     save_identity(*IDENTITY, path=project / "artefacts" / "identity.json")
     os.environ.update(kernel_environment(WORK_DIR / "jupyter", source, args.quick, args.limit))
-    results = {"source": args.source, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+    results = {"source": args.source, "quick": args.quick, "limit": args.limit,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                "torch": torch.__version__, "threads": torch.get_num_threads(),
                "uptime_before": uptime(), "notebooks": []}
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample_load() -> None:  # the one-minute load average, every LOAD_SAMPLE_SECONDS
+        while not stop.wait(LOAD_SAMPLE_SECONDS):
+            samples.append(os.getloadavg()[0])
+
+    threading.Thread(target=sample_load, daemon=True).start()
     for name in NOTEBOOKS:
         print(f"running {name}...", flush=True)
         run = execute(project / "notebooks" / name, args.cell_timeout)
@@ -152,7 +169,9 @@ def main() -> int:
         slowest = sorted(run["cells"], key=lambda cell: -(cell["seconds"] or 0))[:5]
         print(f"  {run['seconds']} s; slowest: "
               + ", ".join(f"{cell['id']} {cell['seconds']} s" for cell in slowest), flush=True)
+    stop.set()
     results["uptime_after"] = uptime()
+    results["mean_load_during_run"] = round(statistics.mean(samples), 2) if samples else None
 
     if args.quick or args.limit:
         print(markdown(results))
