@@ -272,7 +272,28 @@ def rnn_step_profile(steps: int, warmup: int = 3) -> dict:
         with timed("lazy: SparseAdam (table) + Adam (rest)", step):
             sparse_optimizer.step()
             other_optimizer.step()
+    # The whole step (forward, backward, clipping, fused Adam) with one thread and with
+    # the default thread count, interleaved batch by batch.
+    default_threads = torch.get_num_threads()
+    thread_counts = sorted({1, default_threads, os.cpu_count() or 1})
+    step_times: dict[int, list[float]] = {count: [] for count in thread_counts}
+    fused = optimizers["Adam fused=True (training.fused_optimizer)"]
+    for step in range(steps + warmup):
+        batch = collate(next(batches))
+        for count in thread_counts:
+            torch.set_num_threads(count)
+            started = time.perf_counter()
+            fused.zero_grad()
+            logits = model(batch["input_ids"])
+            loss_fn(logits.reshape(-1, 9), batch["labels"].reshape(-1)).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            fused.step()
+            if step >= warmup:
+                step_times[count].append(time.perf_counter() - started)
+    torch.set_num_threads(default_threads)
     return {"steps": steps, "batch_size": int(training["batch_size"]),
+            "step_ms_by_threads": {str(count): round(statistics.median(t) * 1000, 2)
+                                   for count, t in step_times.items()},
             "embedding_shape": list(embedding.shape),
             "mean_real_tokens_per_batch": round(statistics.mean(real_tokens), 1),
             "threads": torch.get_num_threads(),

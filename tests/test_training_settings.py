@@ -5,7 +5,7 @@ import torch
 
 from ner_helpers.batching import LengthGroupedBatchSampler
 from ner_helpers.collator import DataCollator
-from ner_helpers.config import load_config
+from ner_helpers.config import apply_overrides, load_config
 from ner_helpers.experiment import build_optimizer, build_trainer
 from ner_helpers.model_config import ModelConfig
 from ner_helpers.predictor import NERPredictor
@@ -23,11 +23,16 @@ def trainer_for(training):
 
 
 @pytest.mark.parametrize("name", ["ffnn", "rnn"])
-def test_bundled_configs_group_by_length_and_fuse_adam(name):
+def test_bundled_configs_name_the_batching_and_fuse_adam(name):
     training = load_config(name)["training"]
-    assert training["group_by_length"] is True
+    assert isinstance(training["group_by_length"], bool)
     assert training["group_chunk_batches"] >= 1
     assert training["fused_optimizer"] is True
+
+
+def test_the_notebook_trains_with_length_grouped_batches():
+    config = apply_overrides(load_config("rnn"), load_config("notebook")["batching"]["overrides"])
+    assert config["training"]["group_by_length"] is True
 
 
 def test_config_turns_grouping_on_and_off():
