@@ -44,8 +44,8 @@ def notebook_minutes() -> str:
 def time_note(cell_id: str, gpu: str) -> str:
     """A markdown line: how long ``cell_id`` took on a 2-core CPU, and what a GPU changes."""
     seconds = _cell_seconds().get(cell_id)
-    measured = (f"{duration(seconds)} on a 2-core CPU" if seconds is not None
-                else "not measured yet")
+    measured = (f"{duration(seconds)} on a busy 2-core CPU (less on a quiet one)"
+                if seconds is not None else "not measured yet")
     return f"**Time:** {measured}. {gpu}"
 
 
