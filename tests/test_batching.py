@@ -4,6 +4,7 @@ import random
 
 import pytest
 import torch
+from test_trainer import make_trainer, params
 
 from ner_helpers.batching import LengthGroupedBatchSampler, padded_token_ratio, training_loader
 from ner_helpers.errors import KitError
@@ -104,3 +105,22 @@ def test_bad_sizes_give_one_line_errors():
         sampler(batch_size=0)
     with pytest.raises(KitError, match="chunk_batches"):
         sampler(chunk_batches=0)
+
+
+def test_resume_with_length_grouped_batches_matches_an_uninterrupted_run(tmp_path):
+    grouped = {"group_by_length": True, "group_chunk_batches": 2}
+    straight = make_trainer("rnn", **grouped)
+    straight.train(3, output_dir=tmp_path / "a")
+    make_trainer("rnn", **grouped).train(2, output_dir=tmp_path / "b")
+    resumed = make_trainer("rnn", **grouped)
+    resumed.train(3, output_dir=tmp_path / "b", resume_from=tmp_path / "b")
+    assert torch.equal(params(straight.model), params(resumed.model))
+    assert [entry["val"] for entry in straight.history] == [
+        entry["val"] for entry in resumed.history]
+
+
+def test_length_grouped_batches_hold_sentences_of_one_length():
+    trainer = make_trainer(group_by_length=True, group_chunk_batches=5, batch_size=4)
+    for batch in trainer.train_loader:
+        real = (batch["labels"] != -100).sum(dim=1)
+        assert real.min() == real.max() == batch["labels"].shape[1]

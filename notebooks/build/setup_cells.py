@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from cell_times import notebook_minutes
 from cells import code, colab_badge, colab_setup, markdown
 
 
 def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
+    from cell_times import notebook_minutes  # here: keeps the import block as it was
     return [
         colab_badge(badge),
         markdown("title", """
