@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast test-gpu lint bench bench-grading release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-notebook bench-grading release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -43,8 +43,11 @@ test-gpu: $(STAMP)  ## training on a CUDA GPU (run on a GPU host; skipped withou
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
 
-bench: $(STAMP)  ## reference results on DATA_SRC (default ../shared/data/conll2003)
+bench: $(STAMP)  ## reference results, random and length-grouped batches (DATA_SRC)
 	$(BIN)/python benchmarks/reference_results.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+
+bench-notebook: $(STAMP)  ## run the instructor notebooks at full data, time every cell
+	$(BIN)/python benchmarks/notebook_times.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 bench-grading: $(STAMP)  ## time and peak memory of grading one final submission (DATA_SRC)
 	$(BIN)/python benchmarks/grading_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)

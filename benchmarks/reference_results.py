@@ -1,9 +1,12 @@
 """Reference results: train the default FFNN and RNN and measure them.
 
-Writes ``benchmarks/results/reference_results.{json,md}`` with, per model:
-per-epoch time and validation F1, the test weighted entity F1, training time
-and peak memory; and, measured side by side in one process, the hand-written
-RNN's training-step time against ``torch.nn.RNN`` of the same sizes.
+Writes ``benchmarks/results/reference_results.{json,md}`` with, per model and
+for random batches and length-grouped ones (``training.group_by_length`` off
+and on, trained one after the other in the same run): per-epoch time and
+validation F1, the padded-to-real token ratio of the training batches, the
+test weighted entity F1, training time and peak memory; and, measured side by
+side in one process, the hand-written RNN's training-step time against
+``torch.nn.RNN`` of the same sizes.
 
     python benchmarks/reference_results.py --source ../shared/data/conll2003
 
@@ -14,6 +17,7 @@ Each model trains in its own child process so that its peak memory
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -22,35 +26,98 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "artefacts" / "bench"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 MODELS = ("ffnn", "rnn")
+GROUPING = {"random": False, "grouped": True}  # batches: label -> training.group_by_length
 
 
-def train_one(model: str, epochs: int | None) -> dict:
-    """Child process: train one model with its default config; report measurements."""
+def batch_padding_ratio(config: dict) -> float:
+    """Padded-to-real token ratio of one epoch of ``config``'s training batches."""
+    import torch
+
+    from ner_helpers.batching import padded_token_ratio, training_loader
+    from ner_helpers.data import load_split
+
+    rows = load_split(BENCH_DIR / "dataset" / "train.json")
+    training = config["training"]
+    loader = training_loader(rows, int(training["batch_size"]), list,
+                             torch.Generator().manual_seed(int(config["seed"])),
+                             bool(training["group_by_length"]),
+                             int(training.get("group_chunk_batches", 50)))
+    return padded_token_ratio([len(row["text"]) for row in rows], list(loader.batch_sampler))
+
+
+def load_average() -> float:
+    """The machine's one-minute load average (other processes compete for the cores)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def time_epoch_phases() -> dict[str, list[tuple[float, float]]]:
+    """Make every trainer that ``run_experiment`` builds record the wall and CPU
+    seconds of each training and evaluation pass; return the lists they fill."""
+    from ner_helpers import experiment
+
+    phases: dict[str, list[tuple[float, float]]] = {"_train_epoch": [], "_eval_epoch": []}
+    build_trainer = experiment.build_trainer
+
+    def timed(method, times: list[tuple[float, float]]):
+        def run() -> dict:
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = method()
+            times.append((time.perf_counter() - wall, time.process_time() - cpu))
+            return result
+        return run
+
+    def building(*args, **kwargs):
+        trainer = build_trainer(*args, **kwargs)
+        for name, times in phases.items():
+            setattr(trainer, name, timed(getattr(trainer, name), times))
+        return trainer
+
+    experiment.build_trainer = building
+    return phases
+
+
+def train_one(model: str, epochs: int | None, batches: str = "random") -> dict:
+    """Child process: train one model with its default config and ``batches``
+    (random or length-grouped); report measurements."""
     from ner_helpers.config import load_config
     from ner_helpers.data import load_hidden_labels
     from ner_helpers.experiment import run_experiment
     from ner_helpers.predictions import load_predictions, score_predictions
 
     config = load_config(model)
-    config["name"] = f"bench-{model}"
+    config["name"] = f"bench-{model}-{batches}"
     config["dataset_dir"] = str(BENCH_DIR / "dataset")
     config["tokenizer_path"] = str(BENCH_DIR / "tokenizer.json")
+    config["training"]["group_by_length"] = GROUPING[batches]
     if epochs:
         config["training"]["epochs"] = epochs
+    phases = time_epoch_phases()
+    load_before = load_average()
     started = time.perf_counter()
     result = run_experiment(config, force=True, show_progress=False)
     seconds = time.perf_counter() - started
     test = score_predictions(load_predictions(result.folder / "test_predictions.json"),
                              load_hidden_labels(BENCH_DIR / "hidden_test_labels.json"))
+    epoch_seconds = [h["seconds"] for h in result.history]
     return {
         "model": model,
+        "batches": batches,
         "config": config,
+        "load_average": [load_before, load_average()],
+        "padded_ratio": round(batch_padding_ratio(config), 3),
+        "mean_epoch_seconds": round(statistics.mean(epoch_seconds), 1),
+        # Per epoch, the training pass alone: wall time, and CPU time of this
+        # process (all threads), which other programs on the machine disturb less.
+        "mean_train_pass_seconds": round(statistics.mean(w for w, _ in phases["_train_epoch"]), 1),
+        "mean_train_pass_cpu_seconds": round(statistics.mean(c for _, c in phases["_train_epoch"]),
+                                             1),
         "train_seconds": round(seconds, 1),
         "epochs": [{"epoch": h["epoch"], "seconds": h["seconds"],
                     "train_loss": round(h["train"]["loss"], 4),
@@ -129,20 +196,161 @@ def rnn_step_times(steps: int, warmup: int = 3) -> dict:
     }
 
 
+def rnn_step_profile(steps: int, warmup: int = 3) -> dict:
+    """Where a training step of the default RNN on length-grouped batches spends its
+    time (collating, forward, backward, clipping, optimizer step), and what the
+    alternatives to the largest fixed cost, the Adam step over the embedding table,
+    would take. Median milliseconds over ``steps`` batches."""
+    import torch
+    from torch import nn
+
+    from ner_helpers.batching import training_loader
+    from ner_helpers.collator import DataCollator
+    from ner_helpers.config import load_config
+    from ner_helpers.data import load_split
+    from ner_helpers.experiment import build_optimizer, build_predictor
+    from ner_helpers.tokenizer import Tokenizer
+
+    config = load_config("rnn")
+    training = config["training"]
+    tokenizer = Tokenizer.load(BENCH_DIR / "tokenizer.json")
+    rows = load_split(BENCH_DIR / "dataset" / "train.json")
+    model = build_predictor(config, tokenizer, rows)
+    model.train()
+    loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+    collate = DataCollator(tokenizer)
+    batches = iter(training_loader(rows, int(training["batch_size"]), list,
+                                   torch.Generator().manual_seed(0), True,
+                                   int(training["group_chunk_batches"])))
+    optimizers = {
+        "Adam for-loop (torch's CPU default)": torch.optim.Adam(model.parameters(), lr=1e-3,
+                                                                foreach=False),
+        "Adam foreach=True": torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True),
+        "Adam fused=True (training.fused_optimizer)": build_optimizer(model, training),
+    }
+    embedding = model.embedding.embedding.weight
+    others = [p for p in model.parameters() if p is not embedding]
+    # A sparse embedding gradient with SparseAdam ("lazy" Adam: only the rows of the
+    # batch's words move) for the table, Adam for the rest: timed on the same batch.
+    sparse_table = nn.Embedding.from_pretrained(embedding.detach().clone(), freeze=False,
+                                                sparse=True, padding_idx=0)
+    sparse_optimizer = torch.optim.SparseAdam(sparse_table.parameters(), lr=1e-3)
+    other_optimizer = torch.optim.Adam(others, lr=1e-3)
+    phases = ["collate", "forward + loss", "backward", "clip", *optimizers,
+              "lazy: sparse table backward", "lazy: SparseAdam (table) + Adam (rest)"]
+    times: dict[str, list[float]] = {phase: [] for phase in phases}
+    real_tokens = []
+
+    @contextlib.contextmanager
+    def timed(phase: str, step: int) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        if step >= warmup:
+            times[phase].append(time.perf_counter() - started)
+
+    for step in range(steps + warmup):
+        rows_of_batch = next(batches)
+        with timed("collate", step):
+            batch = collate(rows_of_batch)
+        real_tokens.append(int((batch["labels"] != -100).sum()))
+        for optimizer in optimizers.values():
+            optimizer.zero_grad()
+        with timed("forward + loss", step):
+            logits = model(batch["input_ids"])  # [B, L, 9]
+            loss = loss_fn(logits.reshape(-1, 9), batch["labels"].reshape(-1))
+        with timed("backward", step):
+            loss.backward()
+        with timed("clip", step):
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        for name, optimizer in optimizers.items():
+            with timed(name, step):
+                optimizer.step()
+        sparse_optimizer.zero_grad()
+        looked_up = sparse_table(batch["input_ids"])  # [B, L, D]
+        with timed("lazy: sparse table backward", step):
+            looked_up.backward(torch.ones_like(looked_up))
+        with timed("lazy: SparseAdam (table) + Adam (rest)", step):
+            sparse_optimizer.step()
+            other_optimizer.step()
+    # The whole step (forward, backward, clipping, fused Adam) with one thread and with
+    # the default thread count, interleaved batch by batch.
+    default_threads = torch.get_num_threads()
+    thread_counts = sorted({1, default_threads, os.cpu_count() or 1})
+    step_times: dict[int, list[float]] = {count: [] for count in thread_counts}
+    fused = optimizers["Adam fused=True (training.fused_optimizer)"]
+    for step in range(steps + warmup):
+        batch = collate(next(batches))
+        for count in thread_counts:
+            torch.set_num_threads(count)
+            started = time.perf_counter()
+            fused.zero_grad()
+            logits = model(batch["input_ids"])
+            loss_fn(logits.reshape(-1, 9), batch["labels"].reshape(-1)).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            fused.step()
+            if step >= warmup:
+                step_times[count].append(time.perf_counter() - started)
+    torch.set_num_threads(default_threads)
+    return {"steps": steps, "batch_size": int(training["batch_size"]),
+            "step_ms_by_threads": {str(count): round(statistics.median(t) * 1000, 2)
+                                   for count, t in step_times.items()},
+            "embedding_shape": list(embedding.shape),
+            "mean_real_tokens_per_batch": round(statistics.mean(real_tokens), 1),
+            "threads": torch.get_num_threads(),
+            "median_ms": {phase: round(statistics.median(t) * 1000, 2)
+                          for phase, t in times.items()}}
+
+
+def speedups(runs: list[dict]) -> list[dict]:
+    """Per model, random against grouped batches: epoch-time ratio and F1 change."""
+    by_key = {(r["model"], r["batches"]): r for r in runs}
+    rows = []
+    for model in MODELS:
+        plain, grouped = by_key.get((model, "random")), by_key.get((model, "grouped"))
+        if plain and grouped:
+            rows.append({"model": model,
+                         "epoch_speedup": round(plain["mean_epoch_seconds"]
+                                                / grouped["mean_epoch_seconds"], 2),
+                         "train_pass_speedup": round(plain["mean_train_pass_seconds"]
+                                                     / grouped["mean_train_pass_seconds"], 2),
+                         "train_pass_cpu_speedup": round(
+                             plain["mean_train_pass_cpu_seconds"]
+                             / grouped["mean_train_pass_cpu_seconds"], 2),
+                         "test_f1_change": round(grouped["test_weighted_f1"]
+                                                 - plain["test_weighted_f1"], 4)})
+    return rows
+
+
 def markdown(results: dict) -> str:
     lines = ["# Reference results", "",
              f"Corpus: `{results['source']}`; machine: {results['machine']}; "
-             f"torch {results['torch']}; threads {results['threads']}.", "",
-             "| model | epochs | train time (s) | best epoch | val F1 | test F1 | peak RSS (MiB) |",
-             "|---|---|---|---|---|---|---|"]
+             f"torch {results['torch']}; threads {results['threads']}.",
+             f"Load at start (`uptime`): {results['uptime']}", "",
+             "| model | batches | epochs | epoch time (s) | training pass: wall, CPU (s) "
+             "| padded/real tokens | train time (s) "
+             "| best epoch | val F1 | test F1 | peak RSS (MiB) | load avg (start, end) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["models"]:
-        lines.append(f"| {r['model']} | {len(r['epochs'])} | {r['train_seconds']} | "
+        lines.append(f"| {r['model']} | {r['batches']} | {len(r['epochs'])} | "
+                     f"{r['mean_epoch_seconds']} | {r['mean_train_pass_seconds']}, "
+                     f"{r['mean_train_pass_cpu_seconds']} | "
+                     f"{r['padded_ratio']} | {r['train_seconds']} | "
                      f"{r['best_epoch']} | {r['val_weighted_f1']} | {r['test_weighted_f1']} | "
-                     f"{r['peak_rss_mib']} |")
-    lines += ["", "F1: support-weighted entity F1 (the grading metric).", ""]
+                     f"{r['peak_rss_mib']} | {r['load_average'][0]}, {r['load_average'][1]} |")
+    lines += ["", "F1: support-weighted entity F1 (the grading metric). Epoch time: mean over "
+              "the epochs, training and validation pass; training pass: the mean training "
+              "pass alone, wall time and CPU time of the process (all threads).", ""]
+    if results.get("speedups"):
+        lines += ["Random over grouped batches (higher: grouping is faster):", "",
+                  "| model | epoch wall time | training pass, wall | training pass, CPU "
+                  "| test F1, grouped - random |", "|---|---|---|---|---|"]
+        lines += [f"| {s['model']} | **{s['epoch_speedup']}x** | {s['train_pass_speedup']}x | "
+                  f"{s['train_pass_cpu_speedup']}x | {s['test_f1_change']:+.4f} |"
+                  for s in results["speedups"]]
+        lines.append("")
     for r in results["models"]:
-        lines += [f"## {r['model']} per epoch", "", "| epoch | seconds | train loss | val F1 |",
-                  "|---|---|---|---|"]
+        lines += [f"## {r['model']} ({r['batches']} batches) per epoch", "",
+                  "| epoch | seconds | train loss | val F1 |", "|---|---|---|---|"]
         lines += [f"| {e['epoch']} | {e['seconds']} | {e['train_loss']} | {e['val_weighted_f1']} |"
                   for e in r["epochs"]]
         lines.append("")
@@ -164,13 +372,27 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, help="override the configs' epochs")
     parser.add_argument("--steps", type=int, default=40, help="RNN steps to time per model")
     parser.add_argument("--only", choices=MODELS, help="train only this model")
+    parser.add_argument("--batches", choices=sorted(GROUPING), action="append",
+                        help="train with these batches only (default: both, side by side)")
+    parser.add_argument("--profile", action="store_true",
+                        help="only profile RNN training steps on grouped batches "
+                             "(needs an earlier run's dataset); write rnn_step_profile.json")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     if args.worker:
-        print(json.dumps(train_one(args.worker, args.epochs)))
+        print(json.dumps(train_one(args.worker, args.epochs, (args.batches or ["random"])[0])))
+        return 0
+
+    if args.profile:
+        profile = {"uptime": subprocess.run(["uptime"], capture_output=True,
+                                            text=True).stdout.strip(),
+                   **rnn_step_profile(args.steps)}
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        (RESULTS_DIR / "rnn_step_profile.json").write_text(json.dumps(profile, indent=2) + "\n")
+        print(json.dumps(profile, indent=2))
         return 0
 
     import torch
@@ -187,27 +409,35 @@ def main() -> int:
     tokenizer.save(BENCH_DIR / "tokenizer.json")
 
     results = {"source": args.source, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-               "torch": torch.__version__, "threads": torch.get_num_threads(), "models": []}
+               "torch": torch.__version__, "threads": torch.get_num_threads(),
+               "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+               "models": []}
     print("timing the RNN training step against torch.nn.RNN...", flush=True)
     results["rnn_step"] = rnn_step_times(args.steps)
     print(json.dumps(results["rnn_step"]), flush=True)
     for model in ([args.only] if args.only else MODELS):
-        print(f"training {model}...", flush=True)
-        command = [sys.executable, __file__, "--worker", model]
-        if args.epochs:
-            command += ["--epochs", str(args.epochs)]
-        output = subprocess.run(command, check=True, capture_output=True, text=True,
-                                cwd=ROOT).stdout
-        results["models"].append(json.loads(output.strip().splitlines()[-1]))
-        row = results["models"][-1]
-        print(f"  {model}: test F1 {row['test_weighted_f1']}, {row['train_seconds']} s, "
-              f"peak {row['peak_rss_mib']} MiB", flush=True)
+        for batches in args.batches or list(GROUPING):
+            print(f"training {model} with {batches} batches...", flush=True)
+            command = [sys.executable, __file__, "--worker", model, "--batches", batches]
+            if args.epochs:
+                command += ["--epochs", str(args.epochs)]
+            output = subprocess.run(command, check=True, capture_output=True, text=True,
+                                    cwd=ROOT).stdout
+            results["models"].append(json.loads(output.strip().splitlines()[-1]))
+            row = results["models"][-1]
+            print(f"  {model}, {batches}: epoch {row['mean_epoch_seconds']} s, "
+                  f"padded/real {row['padded_ratio']}, test F1 {row['test_weighted_f1']}, "
+                  f"peak {row['peak_rss_mib']} MiB, load {row['load_average']}", flush=True)
+            results["speedups"] = speedups(results["models"])
+            write_results(results)  # after every run, so a stopped bench keeps what it measured
+    print(markdown(results))
+    return 0
 
+
+def write_results(results: dict) -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "reference_results.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS_DIR / "reference_results.md").write_text(markdown(results))
-    print(markdown(results))
-    return 0
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from ner_helpers.tokenizer import Tokenizer
 from ner_helpers.trainer import Trainer
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+FUSED_OPTIMIZERS = ("adam", "adamw")  # training.fused_optimizer applies to these
 
 
 @dataclass
@@ -51,12 +52,21 @@ def experiment_folder(name: str) -> Path:
 
 
 def build_optimizer(model: torch.nn.Module, training: dict[str, Any]) -> torch.optim.Optimizer:
-    """The optimizer named by ``training.optimizer`` with its ``lr`` and ``weight_decay``."""
+    """The optimizer named by ``training.optimizer`` with its ``lr`` and ``weight_decay``.
+
+    With ``training.fused_optimizer`` (Adam and AdamW only), the update of each
+    parameter runs as one fused kernel instead of a sequence of element-wise
+    operations: the same update up to rounding, several times faster for the
+    large embedding table (see docs/reference-results.md).
+    """
     name = training.get("optimizer", "adam")
     if name not in OPTIMIZERS:
         raise KitError(f"training.optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
-    return OPTIMIZERS[name](model.parameters(), lr=float(training.get("lr", 1e-3)),
-                            weight_decay=float(training.get("weight_decay", 0.0)))
+    settings: dict[str, Any] = {"lr": float(training.get("lr", 1e-3)),
+                                "weight_decay": float(training.get("weight_decay", 0.0))}
+    if training.get("fused_optimizer", False) and name in FUSED_OPTIMIZERS:
+        settings["fused"] = True
+    return OPTIMIZERS[name](model.parameters(), **settings)
 
 
 def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
@@ -85,7 +95,9 @@ def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: Data
                    device=config.get("device", "auto"),
                    batch_size=int(training.get("batch_size", 32)),
                    seed=int(config.get("seed", 0)), show_progress=show_progress,
-                   average_last_epochs=int(training.get("average_last_epochs", 1)))
+                   average_last_epochs=int(training.get("average_last_epochs", 1)),
+                   group_by_length=bool(training.get("group_by_length", False)),
+                   group_chunk_batches=int(training.get("group_chunk_batches", 50)))
 
 
 def _take(rows: list, limit: int | None) -> list:

@@ -31,6 +31,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", category=TqdmExperimentalWarning)
     from tqdm.autonotebook import tqdm
 
+from ner_helpers.batching import training_loader
 from ner_helpers.constants import NER_ENCODING_MAP, NUM_NER_TAGS, PAD_NER_TAG_ID
 from ner_helpers.device import resolve_device
 from ner_helpers.epoch_record import EpochRecord
@@ -75,6 +76,11 @@ class Trainer:
             weights alone (checkpoint averaging: the mean usually sits nearer
             the centre of a good region than any single epoch). Training
             itself always continues from the latest weights. 1 turns it off.
+        group_by_length: batch training sentences of similar length together
+            (:class:`ner_helpers.batching.LengthGroupedBatchSampler`), in a
+            shuffled order: less padding, the same data each epoch.
+        group_chunk_batches: with ``group_by_length``, how many batches' worth
+            of shuffled sentences are sorted by length together.
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -82,7 +88,8 @@ class Trainer:
                  train_data: Sequence[Mapping], val_data: Sequence[Mapping] | None = None,
                  grad_clip_max_norm: float | None = None, use_class_weights: bool = False,
                  device: str | torch.device = "auto", batch_size: int = 32, seed: int = 0,
-                 show_progress: bool = True, average_last_epochs: int = 1) -> None:
+                 show_progress: bool = True, average_last_epochs: int = 1,
+                 group_by_length: bool = False, group_chunk_batches: int = 50) -> None:
         self.device = resolve_device(device)
         self.model = model.to(self.device)
         self.optimizer = optimizer
@@ -103,9 +110,9 @@ class Trainer:
         self.loss_fn = nn.CrossEntropyLoss(weight=class_weights, ignore_index=PAD_NER_TAG_ID)
 
         self.shuffle_generator = torch.Generator().manual_seed(seed)
-        self.train_loader = DataLoader(train_data, batch_size=batch_size, shuffle=True,
-                                       collate_fn=data_collator,
-                                       generator=self.shuffle_generator)
+        self.train_loader = training_loader(train_data, batch_size, data_collator,
+                                            self.shuffle_generator, group_by_length,
+                                            group_chunk_batches)
         self.val_loader = None
         if val_data is not None:
             self.val_loader = DataLoader(val_data, batch_size=batch_size, shuffle=False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
+from cell_times import with_time_note
 from cells import (
     answer,
     check_cell,
@@ -21,6 +22,14 @@ from cells import (
 )
 
 CHECK_POINTS = 1
+
+#: What a GPU changes, for the time notes of the training cells.
+GPU_FFNN = ("On a GPU (see `setup.ipynb`) the matrix products run in parallel; this model is "
+            "small, so expect a modest gain: reading and batching the data stays the same.")
+GPU_RNN = ("On a GPU (see `setup.ipynb`) each time step's matrix products are cheap, but the "
+           "steps still run one after another: of all the cells, the RNN's gain the most.")
+GPU_LSTM = ("On a GPU (see `setup.ipynb`) `nn.LSTM` runs on cuDNN, many times faster than on "
+            "a CPU.")
 
 #: How the notebook gets into a submission zip (both submission sections end with it).
 SAVE_THE_NOTEBOOK = textwrap.dedent("""
@@ -546,13 +555,17 @@ def section_3() -> list[dict]:
             behaviour, so that validation scores are deterministic and match how the model
             will be used.
             """),
-        markdown("training-run-intro", """
+        markdown("training-run-intro", with_time_note("""
             A short run of your loop: a one-layer FFNN trained on part of the training split
             (settings: `ffnn.yaml` with the `loop_demo` overrides of `notebook.yaml`). The
-            loss should fall and the validation F1 rise.
-            """),
+            loss should fall and the validation F1 rise. Every training run of this notebook
+            also adds the `batching` overrides of `notebook.yaml`: batches of sentences of
+            similar length, so that little of each batch is padding, which makes an epoch
+            about twice as fast on a CPU.
+            """, "training-run", GPU_FFNN)),
         code("training-run", """
-            demo_config = experiment_config("ffnn", "loop-demo", *NOTEBOOK["loop_demo"]["overrides"])
+            demo_config = experiment_config("ffnn", "loop-demo", *NOTEBOOK["loop_demo"]["overrides"],
+                                            *NOTEBOOK["batching"]["overrides"])
             demo_trainer = train_model(demo_config)
             print(f"best epoch: {demo_trainer.best_epoch}; validation scores:")
             print(format_scores(best_val_scores(demo_trainer.history)))
@@ -630,17 +643,19 @@ def section_4() -> list[dict]:
         code("ffnn-parameters", """
             print(FFNN(10, 5, 2, num_layers=5).parameter_table())
             """),
-        markdown("ffnn-one-layer-intro", """
+        markdown("ffnn-one-layer-intro", with_time_note("""
             ### 4.1 One hidden layer
 
-            The FFNN of `ffnn.yaml` with a single hidden layer, trained in memory.
-            """),
+            The FFNN of `ffnn.yaml` with a single hidden layer, trained in memory (the
+            epochs of the `one_layer` overrides in `notebook.yaml`).
+            """, "ffnn-one-layer", GPU_FFNN)),
         code("ffnn-one-layer", """
-            ffnn1_config = experiment_config("ffnn", "ffnn-1layer", "model.num_layers=1")
+            ffnn1_config = experiment_config("ffnn", "ffnn-1layer", *NOTEBOOK["one_layer"]["ffnn"],
+                                             *NOTEBOOK["batching"]["overrides"])
             ffnn1_trainer = train_model(ffnn1_config)
             print(format_scores(best_val_scores(ffnn1_trainer.history)))
             """),
-        markdown("ffnn-two-layers-intro", """
+        markdown("ffnn-two-layers-intro", with_time_note("""
             ### 4.2 Two hidden layers (the FFNN you submit)
 
             This run writes `artefacts/experiments/ffnn/`: its config, a checkpoint and a
@@ -648,28 +663,31 @@ def section_4() -> list[dict]:
             submission packs. Running the cell again trains again; the earlier run is kept as
             `ffnn.old-1` (delete old runs you no longer need). To submit other settings,
             change the overrides here (at most two layers).
-            """),
+            """, "ffnn-train", GPU_FFNN)),
         code("ffnn-train", """
-            ffnn_config = experiment_config("ffnn", "ffnn", "model.num_layers=2")
+            ffnn_config = experiment_config("ffnn", "ffnn", "model.num_layers=2",
+                                            *NOTEBOOK["batching"]["overrides"])
             ffnn_result = run_experiment(ffnn_config, force=True, show_progress=SHOW_PROGRESS)
             ffnn_predictor = NERPredictor.load(ffnn_result.folder / "model")
             print(f"best epoch {ffnn_result.best_epoch}; validation scores (the grading metric):")
             print(format_scores(ffnn_result.val_scores))
             fig = learning_curves(ffnn_result.history)
             """),
-        markdown("sweep-intro", """
+        markdown("sweep-intro", with_time_note("""
             **Tuning two hyperparameters.** The grid below (from `notebook.yaml`) trains the
             FFNN once per combination of learning rate and hidden size, on part of the data.
             Change the grid if you want to explore something else; question 4.3.2 asks what
-            you see.
-            """),
+            you see. Each run takes about as long as its share of the data and its epochs:
+            a larger grid or more data costs time in proportion.
+            """, "ffnn-sweep", GPU_FFNN)),
         code("ffnn-sweep", """
             sweep = NOTEBOOK["sweep"]
             keys = list(sweep["grid"])
             sweep_results = []
             for values in itertools.product(*(sweep["grid"][key] for key in keys)):
                 point = [f"{key}={value}" for key, value in zip(keys, values)]
-                config = experiment_config("ffnn", "ffnn-sweep", *sweep["overrides"], *point)
+                config = experiment_config("ffnn", "ffnn-sweep", *sweep["overrides"], *point,
+                                            *NOTEBOOK["batching"]["overrides"])
                 trainer = train_model(config)
                 scores = best_val_scores(trainer.history)
                 sweep_results.append((values, scores["weighted_f1"], trainer.best_epoch,
@@ -816,18 +834,20 @@ def section_5() -> list[dict]:
         code("rnn-parameters", """
             print(RNN(10, 5, 2, num_layers=5).parameter_table())
             """),
-        markdown("rnn-one-layer-intro", """
+        markdown("rnn-one-layer-intro", with_time_note("""
             ### 5.1 One layer
 
-            The RNN of `rnn.yaml` with a single layer, trained in memory. On a CPU the RNN is
-            much slower than the FFNN: its time steps run one after the other.
-            """),
+            The RNN of `rnn.yaml` with a single layer, trained in memory (the epochs of the
+            `one_layer` overrides in `notebook.yaml`). On a CPU the RNN is much slower than
+            the FFNN: its time steps run one after the other.
+            """, "rnn-one-layer", GPU_RNN)),
         code("rnn-one-layer", """
-            rnn1_config = experiment_config("rnn", "rnn-1layer", "model.num_layers=1")
+            rnn1_config = experiment_config("rnn", "rnn-1layer", *NOTEBOOK["one_layer"]["rnn"],
+                                            *NOTEBOOK["batching"]["overrides"])
             rnn1_trainer = train_model(rnn1_config)
             print(format_scores(best_val_scores(rnn1_trainer.history)))
             """),
-        markdown("rnn-two-layers-intro", """
+        markdown("rnn-two-layers-intro", with_time_note("""
             ### 5.2 Two layers (the RNN you submit)
 
             Writes `artefacts/experiments/rnn/` for the final submission (an earlier run is
@@ -835,9 +855,10 @@ def section_5() -> list[dict]:
             second epoch on, each epoch is scored (and kept, if best) with the mean of the
             weights at the end of that epoch and the one before. Averaging two nearby points of
             training usually lands nearer the centre of a good region than either point.
-            """),
+            """, "rnn-train", GPU_RNN)),
         code("rnn-train", """
-            rnn_config = experiment_config("rnn", "rnn", "model.num_layers=2")
+            rnn_config = experiment_config("rnn", "rnn", "model.num_layers=2",
+                                           *NOTEBOOK["batching"]["overrides"])
             rnn_result = run_experiment(rnn_config, force=True, show_progress=SHOW_PROGRESS)
             rnn_predictor = NERPredictor.load(rnn_result.folder / "model")
             print(f"best epoch {rnn_result.best_epoch}; validation scores (the grading metric):")
@@ -954,7 +975,7 @@ def final_submission() -> list[dict]:
 
 def bonus() -> list[dict]:
     return [
-        markdown("bonus-title", """
+        markdown("bonus-title", with_time_note("""
             ## Bonus (optional, not graded): a bidirectional tagger with PyTorch's own LSTM
 
             Write `BiLSTMTagger`: an embedding, a bidirectional `nn.LSTM` (or `nn.GRU`) with
@@ -964,7 +985,7 @@ def bonus() -> list[dict]:
             `pad_packed_sequence(..., total_length=L)`), so that the backward direction starts
             at each sentence's last real token instead of at its padding. Then compare it with
             your hand-written RNN. (Nothing here goes into a submission.)
-            """),
+            """, "bonus-train", GPU_LSTM)),
         solution_code("bonus-model", """
             class BiLSTMTagger(nn.Module):
                 \"\"\"Embedding -> bidirectional LSTM on packed sequences -> linear layer.
@@ -1001,7 +1022,8 @@ def bonus() -> list[dict]:
             bonus_config = experiment_config("rnn", "bilstm",
                                              f"model.embedding_dim={bonus['embedding_dim']}",
                                              f"model.hidden_dim={bonus['hidden_dim']}",
-                                             f"training.epochs={bonus['epochs']}")
+                                             f"training.epochs={bonus['epochs']}",
+                                             *NOTEBOOK["batching"]["overrides"])
             try:
                 set_seed(bonus_config["seed"])
                 bilstm = BiLSTMTagger(tokenizer.vocab_size, bonus_config["model"]["embedding_dim"],

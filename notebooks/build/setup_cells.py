@@ -19,6 +19,7 @@ def environment_name() -> str:
 
 
 def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
+    from cell_times import notebook_minutes  # here: keeps the import block as it was
     return [
         colab_badge(badge),
         markdown("title", """
@@ -70,6 +71,18 @@ def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
             """),
         colab_setup(repository_url, branch),
         markdown("environment-title", "## 2. The environment"),
+        markdown("gpu-runtime", f"""
+            **A GPU in Colab.** Colab's default runtime has two CPU cores, like a laptop: the
+            whole assignment notebook, run top to bottom, then takes {notebook_minutes()}
+            (each training cell says how long it takes). To train on a GPU, choose
+            *Runtime > Change runtime type*, pick a GPU (*T4 GPU* in the free tier) and
+            *Save*. The runtime restarts on a new machine, so run this notebook again from the
+            top (with `USE_DRIVE = True` your working copy is still there). The next cell then
+            prints the GPU's name, and the training cells use it by themselves (`device: auto`
+            in `ffnn.yaml` and `rnn.yaml`). Expect the RNN and the bonus LSTM to gain the most;
+            the FFNN is small and gains less. The free tier limits GPU time per day and
+            disconnects idle sessions: use it for the long training runs.
+            """),
         code("environment", """
             import os
             import platform
