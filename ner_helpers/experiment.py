@@ -83,12 +83,26 @@ def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
     return predictor
 
 
+def apply_number_settings(training: dict[str, Any]) -> None:
+    """With ``training.flush_denormals`` (default true), the CPU treats denormal floats
+    (below about 1e-38) as zero, for this whole process.
+
+    Adam's moment estimates of embedding rows that get no gradient shrink by a
+    constant factor every step and become denormal after a few hundred steps;
+    arithmetic on denormals is many times slower on most CPUs, so without this
+    every epoch is slower than the one before (docs/reference-results.md). The
+    values flushed are far below anything that changes a weight.
+    """
+    torch.set_flush_denormal(bool(training.get("flush_denormals", True)))
+
+
 def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: DataCollator,
                   train_rows: Sequence[Mapping], val_rows: Sequence[Mapping] | None,
                   show_progress: bool = True) -> Trainer:
     """A :class:`Trainer` for ``model`` with the optimizer and settings of
     ``config["training"]``, on ``config["device"]``, shuffling from ``config["seed"]``."""
     training = config.get("training", {})
+    apply_number_settings(training)
     return Trainer(model, build_optimizer(model, training), collator, train_rows, val_rows,
                    grad_clip_max_norm=training.get("grad_clip_max_norm"),
                    use_class_weights=bool(training.get("use_class_weights", False)),

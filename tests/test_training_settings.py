@@ -65,3 +65,14 @@ def test_fused_setting_is_ignored_by_sgd():
     optimizer = build_optimizer(torch.nn.Linear(2, 2), {"optimizer": "sgd",
                                                        "fused_optimizer": True})
     assert not optimizer.defaults.get("fused")
+
+
+@pytest.mark.parametrize("setting, flushed", [(None, True), (True, True), (False, False)])
+def test_denormal_floats_are_flushed_unless_the_config_says_not(setting, flushed):
+    training = {} if setting is None else {"flush_denormals": setting}
+    try:
+        trainer_for(training)
+        tiny = torch.tensor([1e-39], dtype=torch.float32) * 1.0  # a denormal float32
+        assert (float(tiny[0]) == 0.0) is flushed
+    finally:
+        torch.set_flush_denormal(False)
