@@ -32,3 +32,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared corpora not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _denormals_restored():
+    """Training flushes denormal floats for the whole process (``training.flush_denormals``);
+    undo it after each test, so a later test in the same worker sees IEEE floats again."""
+    yield
+    torch.set_flush_denormal(False)
