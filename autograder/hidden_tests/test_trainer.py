@@ -212,6 +212,20 @@ def ran_and_stepped(run: Mapping[str, Any], like: Mapping[str, torch.Tensor],
     return after
 
 
+def expect_weighted_loss(weighted: tuple[dict[str, Any], dict[str, Any]],
+                         plain: tuple[dict[str, Any], dict[str, Any]], epoch: str,
+                         loss: str, unweighted: str) -> None:
+    """The loss of the ``weighted`` run (class weights on) equals the reference's; the hint
+    blames the class weights only when the ``plain`` run's loss (without them) agrees."""
+    run, wanted = weighted
+    value = result_of(run, f"{epoch} with use_class_weights=True")
+    expect_close_number(value["loss"], wanted["result"]["ok"]["loss"],
+                        f"{loss} with use_class_weights=True",
+                        "use self.loss_fn, which carries the class weights and ignores pads"
+                        if loss_agrees(*plain) else f"{unweighted} without class weights "
+                        "differs from the reference's too; fix that first")
+
+
 def distance(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
     """The Euclidean distance between two sets of weights (over all parameters)."""
     return math.sqrt(sum(float(((a[name].double() - b[name].double()) ** 2).sum())
@@ -404,13 +418,8 @@ def test_no_clipping_when_off(plain: tuple[dict[str, Any], dict[str, Any]]) -> N
 @pytest.mark.todo("TODO-3-1")
 def test_uses_trainer_loss_function(weighted: tuple[dict[str, Any], dict[str, Any]],
                                     plain: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    run, wanted = weighted
-    value = result_of(run, "the training epoch with use_class_weights=True")
-    expect_close_number(value["loss"], wanted["result"]["ok"]["loss"],
-                        "the training epoch's loss with use_class_weights=True",
-                        "use self.loss_fn, which carries the class weights and ignores pads"
-                        if loss_agrees(*plain) else "the loss without class weights differs "
-                        "from the reference's too; fix that first")
+    expect_weighted_loss(weighted, plain, "the training epoch", "the training epoch's loss",
+                         "the loss")
 
 
 @pytest.mark.todo("TODO-3-1")
@@ -526,10 +535,5 @@ def test_eval_metrics_match_reference(
 def test_eval_uses_trainer_loss_function(
         weighted_eval: tuple[dict[str, Any], dict[str, Any]],
         evaluated: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    run, wanted = weighted_eval
-    value = result_of(run, "the evaluation epoch with use_class_weights=True")
-    expect_close_number(value["loss"], wanted["result"]["ok"]["loss"],
-                        "the evaluation loss with use_class_weights=True",
-                        "use self.loss_fn, which carries the class weights and ignores pads"
-                        if loss_agrees(*evaluated) else "the evaluation loss without class "
-                        "weights differs from the reference's too; fix that first")
+    expect_weighted_loss(weighted_eval, evaluated, "the evaluation epoch",
+                         "the evaluation loss", "the evaluation loss")
