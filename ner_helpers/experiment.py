@@ -26,6 +26,7 @@ from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.data import load_split
 from ner_helpers.errors import KitError
 from ner_helpers.model_config import ModelConfig
+from ner_helpers.numerics import apply_flush_denormals
 from ner_helpers.predictions import predict_rows, save_predictions
 from ner_helpers.predictor import NERPredictor
 from ner_helpers.rare_words import rare_token_ids
@@ -85,15 +86,17 @@ def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
 
 def apply_number_settings(training: dict[str, Any]) -> None:
     """With ``training.flush_denormals`` (default true), the CPU treats denormal floats
-    (below about 1e-38) as zero, for this whole process.
+    (below about 1e-38) as zero, in every thread torch computes on.
 
     Adam's moment estimates of embedding rows that get no gradient shrink by a
     constant factor every step and become denormal after a few hundred steps;
     arithmetic on denormals is many times slower on most CPUs, so without this
     every epoch is slower than the one before (docs/reference-results.md). The
-    values flushed are far below anything that changes a weight.
+    values flushed are far below anything that changes a weight. Importing this
+    module already turned flushing on, so that torch's worker threads start with
+    it (:mod:`ner_helpers.numerics`); false turns it off for the calling thread.
     """
-    torch.set_flush_denormal(bool(training.get("flush_denormals", True)))
+    apply_flush_denormals(bool(training.get("flush_denormals", True)))
 
 
 def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: DataCollator,

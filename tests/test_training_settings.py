@@ -1,4 +1,9 @@
-"""The speed settings of an experiment config: length-grouped batches and fused Adam."""
+"""The speed settings of an experiment config: length-grouped batches, fused Adam and
+denormal floats."""
+
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -30,9 +35,11 @@ def test_bundled_configs_name_the_batching_and_fuse_adam(name):
     assert training["fused_optimizer"] is True
 
 
-def test_the_notebook_trains_with_length_grouped_batches():
-    config = apply_overrides(load_config("rnn"), load_config("notebook")["batching"]["overrides"])
-    assert config["training"]["group_by_length"] is True
+@pytest.mark.parametrize("name", ["ffnn", "rnn"])
+def test_the_notebook_trains_with_the_configs_batches(name):
+    """The models a student submits from the notebook train as `ner-kit train` trains them."""
+    config = apply_overrides(load_config(name), load_config("notebook")["batching"]["overrides"])
+    assert config["training"] == load_config(name)["training"]
 
 
 def test_config_turns_grouping_on_and_off():
@@ -76,3 +83,37 @@ def test_denormal_floats_are_flushed_unless_the_config_says_not(setting, flushed
         assert (float(tiny[0]) == 0.0) is flushed
     finally:
         torch.set_flush_denormal(False)
+
+
+# A fresh interpreter with two torch threads: imports the kit, computes (a program
+# builds its data and model before it trains), applies the default training
+# settings, and prints whether every thread flushes denormals and how many
+# warnings came.
+FLUSH_PROBE = """
+import warnings
+import torch
+torch.set_num_threads(2)
+{before_import}
+from ner_helpers.experiment import apply_number_settings
+from ner_helpers.numerics import all_threads_flush
+torch.ones(1 << 20) * 2.0
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    apply_number_settings({{}})
+print(all_threads_flush(), len(caught))
+"""
+
+
+@pytest.mark.parametrize("before_import, expected", [
+    ("", "True 0"),
+    # torch starts its worker threads before the kit is imported: they never flush,
+    # which torch.set_flush_denormal in the training run alone cannot change.
+    ("torch.ones(1 << 20) * 2.0", "False 1"),
+])
+def test_worker_threads_flush_denormals_when_the_kit_is_imported_first(before_import,
+                                                                        expected):
+    probe = FLUSH_PROBE.format(before_import=before_import)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "OMP_NUM_THREADS": "2"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == expected

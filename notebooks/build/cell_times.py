@@ -9,6 +9,7 @@ after a new measurement, regenerate the notebooks to update them.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -16,15 +17,30 @@ TIMES_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "n
 NOTEBOOK = "assignment.ipynb"
 
 
-def _cell_seconds() -> dict[str, float]:
+def _results() -> dict:
     if not TIMES_FILE.is_file():
         return {}
-    results = json.loads(TIMES_FILE.read_text(encoding="utf-8"))
-    for run in results.get("notebooks", []):
+    return json.loads(TIMES_FILE.read_text(encoding="utf-8"))
+
+
+def _cell_seconds() -> dict[str, float]:
+    for run in _results().get("notebooks", []):
         if run["notebook"] == NOTEBOOK:
             return {cell["id"]: cell["seconds"] for cell in run["cells"]
                     if cell["seconds"] is not None}
     return {}
+
+
+def _machine() -> str:
+    """The measuring machine in words: "busy" when other programs kept its cores busy
+    (a mean load above its core count), which makes every time longer."""
+    results = _results()
+    cores = re.search(r"(\d+) cores", results.get("machine", ""))
+    load = results.get("mean_load_during_run")
+    count = cores.group(1) if cores else "2"
+    if load is not None and load <= int(count):
+        return f"a {count}-core CPU"
+    return f"a busy {count}-core CPU (less on a quiet one)"
 
 
 def duration(seconds: float) -> str:
@@ -44,8 +60,7 @@ def notebook_minutes() -> str:
 def time_note(cell_id: str, gpu: str) -> str:
     """A markdown line: how long ``cell_id`` took on a 2-core CPU, and what a GPU changes."""
     seconds = _cell_seconds().get(cell_id)
-    measured = (f"{duration(seconds)} on a busy 2-core CPU (less on a quiet one)"
-                if seconds is not None else "not measured yet")
+    measured = f"{duration(seconds)} on {_machine()}" if seconds is not None else "not measured yet"
     return f"**Time:** {measured}. {gpu}"
 
 
