@@ -301,6 +301,35 @@ def rnn_step_profile(steps: int, warmup: int = 3) -> dict:
                           for phase, t in times.items()}}
 
 
+# A fresh interpreter: turns denormal flushing on before or after torch starts its
+# worker threads, then times multiplying 7 million denormal floats (median ms of 20).
+DENORMAL_PROBE = """
+import statistics, sys, time, torch
+if sys.argv[1] == "before": torch.set_flush_denormal(True)
+torch.ones(1 << 20) * 2.0  # torch's first parallel operation starts its worker threads
+torch.set_flush_denormal(True)
+denormals = torch.ones(7_000_000, dtype=torch.int32).view(torch.float32)
+times = []
+for _ in range(20):
+    started = time.perf_counter(); denormals * 0.5; times.append(time.perf_counter() - started)
+print(round(statistics.median(times) * 1000, 2))
+"""
+
+
+def denormal_thread_times() -> dict[str, float]:
+    """Milliseconds to multiply 7 million denormals with flushing turned on before and
+    after torch started its worker threads, and with one thread: a worker copies the
+    setting once, when it starts (ner_helpers/numerics.py)."""
+    def probe(when: str, threads: str) -> float:
+        output = subprocess.run([sys.executable, "-c", DENORMAL_PROBE, when], check=True,
+                                capture_output=True, text=True,
+                                env={**os.environ, "OMP_NUM_THREADS": threads}).stdout
+        return float(output.strip())
+    return {"2 threads, flushing on before the workers start": probe("before", "2"),
+            "2 threads, flushing on after the workers start": probe("after", "2"),
+            "1 thread": probe("after", "1")}
+
+
 def speedups(runs: list[dict]) -> list[dict]:
     """Per model, random against grouped batches: epoch-time ratio and F1 change."""
     by_key = {(r["model"], r["batches"]): r for r in runs}
@@ -389,7 +418,8 @@ def main() -> int:
     if args.profile:
         profile = {"uptime": subprocess.run(["uptime"], capture_output=True,
                                             text=True).stdout.strip(),
-                   **rnn_step_profile(args.steps)}
+                   **rnn_step_profile(args.steps),
+                   "denormal_multiply_ms": denormal_thread_times()}
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         (RESULTS_DIR / "rnn_step_profile.json").write_text(json.dumps(profile, indent=2) + "\n")
         print(json.dumps(profile, indent=2))

@@ -36,7 +36,9 @@ def shared_data() -> Path:
 
 @pytest.fixture(autouse=True)
 def _denormals_restored():
-    """Training flushes denormal floats for the whole process (``training.flush_denormals``);
-    undo it after each test, so a later test in the same worker sees IEEE floats again."""
+    """Importing ``ner_helpers.experiment`` and training flush denormal floats in the calling
+    thread (``ner_helpers.numerics``); every test starts and ends with IEEE floats there, so
+    that no test depends on which tests ran before it in the same worker."""
+    torch.set_flush_denormal(False)
     yield
     torch.set_flush_denormal(False)

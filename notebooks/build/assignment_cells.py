@@ -647,8 +647,9 @@ def section_4() -> list[dict]:
         markdown("ffnn-one-layer-intro", with_time_note("""
             ### 4.1 One hidden layer
 
-            The FFNN of `ffnn.yaml` with a single hidden layer, trained in memory (the
-            epochs of the `one_layer` overrides in `notebook.yaml`).
+            The FFNN of `ffnn.yaml` with a single hidden layer, trained in memory, with the
+            same epochs and data as the two-layer FFNN below, so that the two compare fairly
+            (the `one_layer` overrides in `notebook.yaml`).
             """, "ffnn-one-layer", GPU_FFNN)),
         code("ffnn-one-layer", """
             ffnn1_config = experiment_config("ffnn", "ffnn-1layer", *NOTEBOOK["one_layer"]["ffnn"],
@@ -838,9 +839,10 @@ def section_5() -> list[dict]:
         markdown("rnn-one-layer-intro", with_time_note("""
             ### 5.1 One layer
 
-            The RNN of `rnn.yaml` with a single layer, trained in memory (the epochs of the
-            `one_layer` overrides in `notebook.yaml`). On a CPU the RNN is much slower than
-            the FFNN: its time steps run one after the other.
+            The RNN of `rnn.yaml` with a single layer, trained in memory, with the same
+            epochs and data as the two-layer RNN below (the `one_layer` overrides in
+            `notebook.yaml`). On a CPU the RNN is much slower than the FFNN: its time steps
+            run one after the other.
             """, "rnn-one-layer", GPU_RNN)),
         code("rnn-one-layer", """
             rnn1_config = experiment_config("rnn", "rnn-1layer", *NOTEBOOK["one_layer"]["rnn"],

@@ -72,9 +72,10 @@ def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
         colab_setup(repository_url, branch),
         markdown("environment-title", "## 2. The environment"),
         markdown("gpu-runtime", f"""
-            **A GPU in Colab.** Colab's default runtime has two CPU cores, like a laptop: the
-            whole assignment notebook, run top to bottom, then takes {notebook_minutes()}
-            (each training cell says how long it takes). To train on a GPU, choose
+            **A GPU in Colab.** Colab's default runtime has two CPU cores, like a laptop. On a
+            2-core machine the whole assignment notebook, run top to bottom, took
+            {notebook_minutes()} (each training cell says how long it takes); Colab's CPUs may
+            be slower, and a machine busy with other programs is. To train on a GPU, choose
             *Runtime > Change runtime type*, pick a GPU (*T4 GPU* in the free tier) and
             *Save*. The runtime restarts on a new machine, so run this notebook again from the
             top (with `USE_DRIVE = True` your working copy is still there). The next cell then
