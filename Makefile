@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast test-gpu lint bench bench-notebook bench-grading release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -45,6 +45,9 @@ lint: $(STAMP)  ## ruff
 
 bench: $(STAMP)  ## reference results, random and length-grouped batches (DATA_SRC)
 	$(BIN)/python benchmarks/reference_results.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+
+bench-lazy: $(STAMP)  ## the RNN with lazy embedding-table updates, a possible assignment change (after bench)
+	$(BIN)/python benchmarks/lazy_table_updates.py
 
 bench-notebook: $(STAMP)  ## run the instructor notebooks at full data, time every cell
 	$(BIN)/python benchmarks/notebook_times.py --source $(or $(DATA_SRC),../shared/data/conll2003)

@@ -83,16 +83,18 @@ def time_epoch_phases() -> dict[str, list[tuple[float, float]]]:
     return phases
 
 
-def train_one(model: str, epochs: int | None, batches: str = "random") -> dict:
+def train_one(model: str, epochs: int | None, batches: str = "random",
+              variant: str = "") -> dict:
     """Child process: train one model with its default config and ``batches``
-    (random or length-grouped); report measurements."""
+    (random or length-grouped); report measurements. ``variant`` names a changed
+    training method (its experiment folder gets its own name)."""
     from ner_helpers.config import load_config
     from ner_helpers.data import load_hidden_labels
     from ner_helpers.experiment import run_experiment
     from ner_helpers.predictions import load_predictions, score_predictions
 
     config = load_config(model)
-    config["name"] = f"bench-{model}-{batches}"
+    config["name"] = f"bench-{model}-{batches}" + (f"-{variant}" if variant else "")
     config["dataset_dir"] = str(BENCH_DIR / "dataset")
     config["tokenizer_path"] = str(BENCH_DIR / "tokenizer.json")
     config["training"]["group_by_length"] = GROUPING[batches]
