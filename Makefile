@@ -9,6 +9,9 @@ DATA_SRC ?=
 # RELEASE_ARGS: extra options of `ner-instructor release`, e.g. --allow-placeholder-url
 # for a dry run while colab.repository_url is still the example address.
 RELEASE_ARGS ?=
+# BENCH_ARGS: extra options of benchmarks/reference_results.py, e.g. --with-earlier-settings
+# to also train each model with the defaults from before the speed settings.
+BENCH_ARGS ?=
 STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
@@ -44,7 +47,7 @@ lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
 
 bench: $(STAMP)  ## reference results, random and length-grouped batches (DATA_SRC)
-	$(BIN)/python benchmarks/reference_results.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+	$(BIN)/python benchmarks/reference_results.py --source $(or $(DATA_SRC),../shared/data/conll2003) $(BENCH_ARGS)
 
 bench-lazy: $(STAMP)  ## the RNN with lazy embedding-table updates, a possible assignment change (after bench)
 	$(BIN)/python benchmarks/lazy_table_updates.py
