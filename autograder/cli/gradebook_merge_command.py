@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from autograder.cli.release_options import add_release_config_option, release_settings
 from autograder.nbgrader.gradebook_merge import (
     merge_gradebooks,
     read_kit_gradebook,
     read_written_scores,
     write_merged,
 )
-from autograder.release.settings import load_release_settings
 from ner_helpers.config import resolve_path
 
 NAME = "gradebook-merge"
@@ -46,12 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="the merged CSV (default: nbgrader.merged_gradebook of "
                              "release.yaml)")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="release settings file (default: autograder/config/release.yaml)")
+    add_release_config_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_release_settings(args.config)
+    settings = release_settings(args)
     course = resolve_path(args.course_dir or settings.nbgrader.course_dir)
     kit_rows = [row for path in args.kit for row in read_kit_gradebook(resolve_path(path))]
     written = read_written_scores(course, settings.nbgrader.course_id,

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.cli.release_options import add_release_config_option, release_settings
 from autograder.release.leak_check import find_leaks, format_leaks
-from autograder.release.settings import load_release_settings
 from ner_helpers.config import project_root
 
 NAME = "leak-check"
@@ -21,12 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="the instructor's source tree to compare with "
                              "(default: the project root)")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="release settings file (default: autograder/config/release.yaml)")
+    add_release_config_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_release_settings(args.config)
+    settings = release_settings(args)
     root = (args.root or project_root()).resolve()
     path = args.path if args.path is not None else root / settings.out_dir
     leaks = find_leaks(path, root, settings)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from autograder.cli.release_options import add_release_config_option, release_settings
 from autograder.nbgrader.collect import KINDS, collect_submissions
 from autograder.nbgrader.course_directory import CONFIG_NAME
-from autograder.release.settings import load_release_settings
 from ner_helpers.config import kit_config, project_root
 
 NAME = "nbgrader-collect"
@@ -58,12 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="the instructor's source tree, whose package is released "
                              "(default: the project root)")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="release settings file (default: autograder/config/release.yaml)")
+    add_release_config_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_release_settings(args.config)
+    settings = release_settings(args)
     kit = kit_config()
     root = (args.root or project_root()).resolve()
     course = args.course_dir or root / settings.nbgrader.course_dir

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from autograder.cli.release_options import add_release_config_option, release_settings
 from autograder.release.builder import build_release
 from autograder.release.publishing import ALLOW_PLACEHOLDER_FLAG, is_placeholder_url, publish_steps
-from autograder.release.settings import load_release_settings
 from ner_helpers.config import project_root
 
 NAME = "release"
@@ -28,8 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course-dir", type=Path, default=None,
                         help="nbgrader course directory to generate the notebooks in "
                              "(default: nbgrader.course_dir of release.yaml, artefacts/nbgrader)")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="release settings file (default: autograder/config/release.yaml)")
+    add_release_config_option(parser)
     parser.add_argument("--zip", action="store_true",
                         help="also write OUT.zip (sorted entries, fixed dates: reproducible)")
     parser.add_argument(ALLOW_PLACEHOLDER_FLAG, action="store_true",
@@ -38,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_release_settings(args.config)
+    settings = release_settings(args)
     root = (args.root or project_root()).resolve()
     report = build_release(root, args.out, dataset_dir=args.dataset,
                            course_dir=args.course_dir, settings=settings, make_zip=args.zip,
