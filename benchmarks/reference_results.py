@@ -362,8 +362,8 @@ def speedups(runs: list[dict]) -> list[dict]:
                    "test_f1_change": round(grouped["test_weighted_f1"]
                                            - plain["test_weighted_f1"], 4)}
             earlier = by_key.get((model, "earlier"))
-            default = grouped if load_default_grouping(model) else plain
             if earlier:
+                default = grouped if load_default_grouping(model) else plain
                 row["default_batches"] = default["batches"]
                 row["training_speedup"] = round(earlier["train_seconds"]
                                                 / default["train_seconds"], 2)
