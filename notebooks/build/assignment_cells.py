@@ -559,10 +559,11 @@ def section_3() -> list[dict]:
             A short run of your loop: a one-layer FFNN trained on part of the training split
             (settings: `ffnn.yaml` with the `loop_demo` overrides of `notebook.yaml`). The
             loss should fall and the validation F1 rise. Every training run of this notebook
-            also adds the `batching` overrides of `notebook.yaml`, empty unless your course
-            changed them: with `training.group_by_length=true` there, each batch holds
-            sentences of similar length, so that little of it is padding and an epoch runs
-            faster on a CPU, at some cost in F1 (see section 1.2 on padding).
+            batches as its config says: `ffnn.yaml` puts sentences of similar length in a
+            batch (`training.group_by_length: true`), so that little of each batch is padding
+            (section 1.2) and an epoch runs faster on a CPU; `rnn.yaml` keeps random
+            batches, with which the RNN scored higher. The `batching` overrides of
+            `notebook.yaml` change that for every run.
             """, "training-run", GPU_FFNN)),
         code("training-run", """
             demo_config = experiment_config("ffnn", "loop-demo", *NOTEBOOK["loop_demo"]["overrides"],
