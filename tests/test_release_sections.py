@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 import tomllib
+import yaml
 from test_release_support import ASSIGNMENT, copy_source_tree
 
+from autograder.grader.settings import default_settings_path, load_settings
 from autograder.release.builder import build_release
 from autograder.release.leak_check import find_leaks
 from autograder.release.sections import (
@@ -24,6 +26,7 @@ from autograder.release.sections import (
     notebook_without_off_sections,
     parse_sections,
 )
+from autograder.release.settings import DEFAULT_SETTINGS_PATH as RELEASE_YAML
 from autograder.release.settings import load_release_settings
 from ner_helpers.errors import KitError
 
@@ -132,3 +135,29 @@ def test_section_settings_are_checked_and_todos_follow_the_switch() -> None:
 
 def test_the_shipped_settings_list_the_three_sections() -> None:
     assert set(SETTINGS.optional_sections) >= {"sweeps", "vectors-and-taggers", "encoder"}
+
+
+# ------------------------------------------------------------------ grading follows the switch
+def grading_files(folder: Path, enabled: bool, todo: str = "TODO-9-1") -> Path:
+    """A grading.yaml with the points of a section's TODO, and a release.yaml beside it."""
+    grading = yaml.safe_load(default_settings_path().read_text(encoding="utf-8"))
+    grading["todos"]["TODO-9-1"] = {"title": "Demo.forward", "tests": {"output_shape": 1}}
+    release = yaml.safe_load(RELEASE_YAML.read_text(encoding="utf-8"))
+    release["optional_sections"] = {SECTION: {"enabled": enabled, "todos": [todo]}}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "grading.yaml").write_text(yaml.safe_dump(grading), encoding="utf-8")
+    (folder / "release.yaml").write_text(yaml.safe_dump(release), encoding="utf-8")
+    return folder / "grading.yaml"
+
+
+def test_a_section_todo_is_graded_in_final_submissions_only_when_the_section_is_on(
+        tmp_path: Path) -> None:
+    core = load_settings().kind("final").todos
+    on = load_settings(grading_files(tmp_path / "on", enabled=True))
+    assert on.kind("final").todos == (*core, "TODO-9-1")
+    assert "TODO-9-1" not in on.kind("milestone").todos
+    off = load_settings(grading_files(tmp_path / "off", enabled=False))
+    assert off.kind("final").todos == core
+    assert off.max_score("final") == on.max_score("final") - 1
+    with pytest.raises(KitError, match="optional_sections.demo-section.todos: TODO-9-9 has no"):
+        load_settings(grading_files(tmp_path / "bad", enabled=True, todo="TODO-9-9"))
