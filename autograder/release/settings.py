@@ -94,6 +94,10 @@ class ReleaseSettings:
     colab_placeholder_urls: tuple[str, ...]
     leak: LeakCheckSettings
     nbgrader: NbgraderSettings
+    #: ``collaboration_statement``: the question's wording and the answer's points
+    #: (wording "" when the section is absent: the notebooks are left as built).
+    statement_wording: str = ""
+    statement_points: float = 0.0
 
 
 def _timestamp(value: Any, where: Path) -> float:
@@ -174,4 +178,22 @@ def load_release_settings(path: str | Path | None = None) -> ReleaseSettings:
                                      (data.get("colab") or {}).get("placeholder_urls") or ()),
         leak=leak,
         nbgrader=nbgrader,
+        **_statement(data, where),
     )
+
+
+def _statement(data: dict[str, Any], where: Path) -> dict[str, Any]:
+    """The ``collaboration_statement`` section as ReleaseSettings fields (optional)."""
+    section = data.get("collaboration_statement")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise KitError(f"{where}: setting 'collaboration_statement' must be a mapping")
+    wording = str(_get(data, "collaboration_statement.wording", where)).strip()
+    points = _get(data, "collaboration_statement.points", where)
+    if not wording:
+        raise KitError(f"{where}: collaboration_statement.wording is empty")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+        raise KitError(f"{where}: collaboration_statement.points {points!r} must be a number "
+                       "of at least 0")
+    return {"statement_wording": wording, "statement_points": float(points)}

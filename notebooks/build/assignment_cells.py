@@ -20,6 +20,7 @@ from cells import (
     read_only,
     solution_code,
 )
+from statement_settings import statement_settings
 
 CHECK_POINTS = 1
 
@@ -56,6 +57,7 @@ def question(cell_id: str, points: int, text: str) -> dict:
 def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
     return [
         colab_badge(badge),
+        *collaboration_statement(),
         *introduction(),
         *section_0(repository_url, branch),
         *section_1_1(),
@@ -69,6 +71,22 @@ def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
         *section_5_3(),
         *final_submission(),
         *bonus(),
+    ]
+
+
+def collaboration_statement() -> list[dict]:
+    """The statement that opens the notebook: the question (wording and points from
+    ``collaboration_statement`` in release.yaml) and the answer, graded by hand."""
+    from autograder.release.statement_cells import question_text
+
+    wording, points = statement_settings()
+    return [
+        read_only("collaboration-question", question_text(wording, points)),
+        answer("collaboration-statement", points, """
+            None. (An example of a filled-in statement: I discussed why evaluation runs
+            without gradients with a classmate, Grace Hopper, and read the PyTorch
+            documentation of `nn.Embedding` and `clip_grad_norm_`.)
+            """),
     ]
 
 
