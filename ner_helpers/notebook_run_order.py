@@ -124,7 +124,7 @@ def _text(source: Any) -> str:
 def first_line(source: Any, limit: int = FIRST_LINE_CHARS) -> str:
     """The first non-blank line of a cell's source, cut to ``limit`` characters."""
     line = next((line.strip() for line in _text(source).splitlines() if line.strip()), "")
-    line = "".join(char if char.isprintable() else " " for char in line)
+    line = "".join(char if char.isprintable() else " " for char in line).strip()
     return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
 
 
