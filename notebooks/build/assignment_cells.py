@@ -34,6 +34,13 @@ GPU_LSTM = ("On a GPU (see `setup.ipynb`) `nn.LSTM` runs on cuDNN, many times fa
 
 #: How the notebook gets into a submission zip (both submission sections end with it).
 SAVE_THE_NOTEBOOK = textwrap.dedent("""
+    **Before you submit, run the notebook from top to bottom.** Restart the kernel and run
+    all cells (*Kernel > Restart Kernel and Run All Cells*; in Colab *Runtime > Restart
+    session and run all*), so that what the graders read is what your code produces, and
+    fill in the collaboration statement at the top. The submission cell checks both: it
+    names the first cell that ran out of order, ended with an error or never ran, and says
+    what to do.
+
     **Your written answers travel with the zip.** In Colab the submission cell takes this
     notebook from the Colab page, as it is at that moment, saved or not: nothing to
     download or upload. In JupyterLab the zip carries `notebooks/assignment.ipynb` as last
