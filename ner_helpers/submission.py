@@ -59,7 +59,7 @@ from ner_helpers.collaboration_statement import (
 )
 from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.errors import KitError
-from ner_helpers.notebook_run_order import check_run_order
+from ner_helpers.notebook_run_order import RunOrderFinding, check_run_order
 
 KINDS = ("milestone", "final")
 IDENTITY_FILE = "identity.json"
@@ -187,7 +187,7 @@ class SubmissionPlan:
     #: Why the notebook open in Colab could not be taken (None outside Colab or on success).
     live_notebook_error: str | None = None
     #: What the run-order check found in the packed notebook (None: not checked).
-    run_order: Any = None
+    run_order: RunOrderFinding | None = None
 
 
 @dataclass(frozen=True)

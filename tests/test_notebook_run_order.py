@@ -35,6 +35,7 @@ from ner_helpers.notebook_run_order import (
 
 #: What the message tells the student to do, in both front ends.
 RUN_ALL = ("Kernel > Restart Kernel and Run All Cells", "Runtime > Restart session and run all")
+ERROR_MIDDLE = "y = undefined_name + 1"
 FILLED = "I discussed padding with Grace Hopper and read the nn.Embedding documentation."
 
 
@@ -130,7 +131,7 @@ def test_a_kernel_that_was_not_restarted_is_named():
 
 
 def test_an_error_cell_is_named_with_its_fix():
-    notebook = run_all(homework(middle="y = undefined_name + 1"))
+    notebook = run_all(homework(middle=ERROR_MIDDLE))
     finding = check_run_order(notebook, "milestone")
     assert (finding.problem, finding.cell_number, finding.first_line) == (
         ERROR_OUTPUT, 5, "# the middle cell")
@@ -150,7 +151,7 @@ def test_a_cell_never_run_is_named():
 
 def test_the_submission_cell_is_found_by_its_call_when_ids_are_gone():
     """Front ends that drop cell ids still leave the cell's text."""
-    notebook = run_cells(homework(), [3, 5, 7])
+    notebook = run_cells(homework(), [3, 5, 7, 8])
     for cell in notebook.cells:
         cell.pop("id", None)
     assert check_run_order(notebook, "milestone").submit_cell == 8
@@ -238,7 +239,7 @@ def test_submit_is_quiet_for_a_notebook_run_in_order_with_a_statement(project, c
 
 def test_submit_refuses_when_the_settings_say_so(project, monkeypatch, capsys):
     with_settings(monkeypatch, run_order="refuse", collaboration_statement="refuse")
-    save(run_all(homework(middle="raise ValueError('boom')")), project)
+    save(run_all(homework(middle=ERROR_MIDDLE)), project)
     assert kit_main(["submit", "milestone", "--out-dir", str(project / "out")]) == 2
     err = capsys.readouterr().err
     assert "the milestone submission was not written" in err and "Traceback" not in err
