@@ -93,8 +93,7 @@ class RunOrderFinding:
                     "the kernel was not restarted before the cells were run")
         if self.problem == OUT_OF_ORDER:
             return (f"{cell} ran as [{self.execution_count}], before a cell above it that "
-                    f"ran as [{self.previous_count}]: the cells were not run from top to "
-                    "bottom")
+                    f"ran as [{self.previous_count}]")
         return f"{cell} ended with an error"
 
     def fix(self) -> str:
