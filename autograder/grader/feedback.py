@@ -1,7 +1,9 @@
 """``feedback.md``: what a student (or TA) reads about one graded submission.
 
 Per TODO, every hidden test with its points and, when it failed, its message;
-then the performance lines with F1 and baseline, and the notes. Messages
+then the performance lines with F1 and baseline, and the notes. The notebook's
+run order and whether its collaboration statement is filled in come after the
+notes. Messages
 never hold grader source; they sit in fenced code blocks, so text that student
 code raised cannot pass for a heading or a score line. The text depends only on
 the result, so regrading gives the same file.
@@ -13,11 +15,14 @@ from autograder.grader.result import GradingResult
 from autograder.grader.results_json import GRADER_FAULT
 from autograder.grader.safe_text import clean_cut, fenced, one_line
 from autograder.grader.settings import ResultSettings
+from ner_helpers.notebook_run_order import IN_ORDER
 
 #: Said after the score: the kit grades the TODOs, the written answers are graded apart.
 HAND_GRADED_NOTE = "autograded; the written answers in your notebook are graded by hand"
 #: Fenced blocks sit inside their list item.
 INDENT = "  "
+#: The longest run-order message shown (it names one cell and the fix).
+MESSAGE_CHARS = 600
 
 
 def _points(value: float) -> str:
@@ -28,6 +33,19 @@ def score_line(result: GradingResult) -> str:
     """``Score: 40 / 40 autograded; ...``: the score, and that hand-graded points come later."""
     return (f"Score: {_points(result.score)} / {_points(result.max_score)} "
             f"{HAND_GRADED_NOTE}")
+
+
+def notebook_lines(result: GradingResult) -> list[str]:
+    """The notebook's run order and statement state; the run-order message quotes a line
+    of the student's cell, so it sits in a fenced block."""
+    found = result.notebook
+    if found is None:
+        return []
+    lines = ["Notebook:", f"- run from top to bottom: {one_line(found.run_order)}"]
+    if found.run_order != IN_ORDER:
+        lines += fenced(clean_cut(found.run_order_message, MESSAGE_CHARS), INDENT)
+    lines += [f"- collaboration statement: {one_line(found.statement)}", ""]
+    return lines
 
 
 def render(result: GradingResult, settings: ResultSettings) -> str:
@@ -49,6 +67,7 @@ def render(result: GradingResult, settings: ResultSettings) -> str:
         lines.append("Notes:")
         lines += [f"- {one_line(note)}" for note in result.notes]
         lines.append("")
+    lines += notebook_lines(result)
     totals = result.todo_points()
     current = None
     for test in result.tests:

@@ -3,7 +3,10 @@
 Columns: ``submission``, ``student_id``, ``name``, ``kind``, ``status``
 (``graded``, ``rejected: <reason>`` or ``error: <reason>``), ``score``,
 ``max_score``, then the points of every TODO (empty when the kind does not
-grade it), then per model its performance points and F1. A submission that
+grade it), then per model its performance points and F1, then the notebook's
+``run_order`` (``in order`` or the problem and cell number) and
+``collaboration_statement`` (``answered``, ``empty``, ``missing``; never its
+text). A submission that
 could not be graded at all still gets a row, with its status saying why.
 Every text cell is cleaned to one line (no control, escape or bidirectional
 characters); text that a spreadsheet would read as a formula, also after NFKC
@@ -26,13 +29,15 @@ from autograder.grader.settings import GradingSettings
 UNKNOWN_KIND = "unknown"
 #: The guard of every CSV the kit writes (also the leaderboard and nbgrader files).
 safe_cell = csv_cell
+#: The notebook's findings (autograder/grader/notebook_findings.py).
+NOTEBOOK_COLUMNS = ("run_order", "collaboration_statement")
 
 
 def columns(settings: GradingSettings) -> list[str]:
     fixed = ["submission", "student_id", "name", "kind", "status", "score", "max_score"]
     models = [column for model in settings.models
               for column in (f"{model}_points", f"{model}_f1")]
-    return fixed + list(settings.todos) + models
+    return fixed + list(settings.todos) + models + list(NOTEBOOK_COLUMNS)
 
 
 def result_row(result: GradingResult) -> dict[str, Any]:
@@ -56,6 +61,9 @@ def _graded_row(result: GradingResult) -> dict[str, Any]:
     for item in result.performance:
         row[f"{item.model}_points"] = item.points
         row[f"{item.model}_f1"] = "" if item.f1 is None else round(item.f1, 4)
+    if result.notebook is not None:
+        row["run_order"] = result.notebook.run_order
+        row["collaboration_statement"] = result.notebook.statement
     return row
 
 

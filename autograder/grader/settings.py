@@ -137,6 +137,9 @@ class InputLimits:
     predictions_bytes: int
     weights_tensors: int
     weights_dims: int
+    #: The notebook with the written answers, read as data for its run order and
+    #: collaboration statement (never executed).
+    notebook_bytes: int = 32 * 1024 * 1024
 
     def json(self, max_bytes: int) -> JsonLimits:
         return JsonLimits(max_bytes, self.json_depth, self.json_values)
@@ -475,4 +478,5 @@ def _read_inputs(reader: _Reader) -> InputLimits:
         predictions_bytes=int(reader.number(node, label, "predictions_mb", 0.001) * MB),
         weights_tensors=reader.positive_int(node, label, "weights_tensors"),
         weights_dims=reader.positive_int(node, label, "weights_dims"),
+        notebook_bytes=int(reader.number(node, label, "notebook_mb", 0.001) * MB),
     )

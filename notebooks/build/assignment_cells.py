@@ -21,6 +21,7 @@ from cells import (
     solution_code,
 )
 from optional_cells import optional_sections
+from statement_settings import statement_settings
 
 CHECK_POINTS = 1
 
@@ -34,6 +35,13 @@ GPU_LSTM = ("On a GPU (see `setup.ipynb`) `nn.LSTM` runs on cuDNN, many times fa
 
 #: How the notebook gets into a submission zip (both submission sections end with it).
 SAVE_THE_NOTEBOOK = textwrap.dedent("""
+    **Before you submit, run the notebook from top to bottom.** Restart the kernel and run
+    all cells (*Kernel > Restart Kernel and Run All Cells*; in Colab *Runtime > Restart
+    session and run all*), so that what the graders read is what your code produces, and
+    fill in the collaboration statement at the top. The submission cell checks both: it
+    names the first cell that ran out of order, ended with an error or never ran, and says
+    what to do.
+
     **Your written answers travel with the zip.** In Colab the submission cell takes this
     notebook from the Colab page, as it is at that moment, saved or not: nothing to
     download or upload. In JupyterLab the zip carries `notebooks/assignment.ipynb` as last
@@ -57,6 +65,7 @@ def question(cell_id: str, points: int, text: str) -> dict:
 def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
     return [
         colab_badge(badge),
+        *collaboration_statement(),
         *introduction(),
         *section_0(repository_url, branch),
         *section_1_1(),
@@ -71,6 +80,22 @@ def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
         *final_submission(),
         *bonus(),
         *optional_sections(),
+    ]
+
+
+def collaboration_statement() -> list[dict]:
+    """The statement that opens the notebook: the question (wording and points from
+    ``collaboration_statement`` in release.yaml) and the answer, graded by hand."""
+    from autograder.release.statement_cells import question_text
+
+    wording, points = statement_settings()
+    return [
+        read_only("collaboration-question", question_text(wording, points)),
+        answer("collaboration-statement", points, """
+            None. (An example of a filled-in statement: I discussed why evaluation runs
+            without gradients with a classmate, Grace Hopper, and read the PyTorch
+            documentation of `nn.Embedding` and `clip_grad_norm_`.)
+            """),
     ]
 
 
