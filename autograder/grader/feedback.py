@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from autograder.grader.result import GradingResult
 from autograder.grader.results_json import GRADER_FAULT
-from autograder.grader.safe_text import clean_cut, fenced, one_line
+from autograder.grader.safe_text import clean_cut, fenced, markdown_text
 from autograder.grader.settings import ResultSettings
 
 #: Said after the score: the kit grades the TODOs, the written answers are graded apart.
@@ -33,21 +33,23 @@ def score_line(result: GradingResult) -> str:
 def render(result: GradingResult, settings: ResultSettings) -> str:
     """The Markdown text of ``feedback.md``. Student-derived text is cleaned (see
     :mod:`autograder.grader.safe_text`); test and performance messages, which may hold
-    what student code raised or printed, sit in fenced code blocks."""
-    lines = [f"# Feedback: {one_line(result.kind)} submission {one_line(result.submission)}",
+    what student code raised or printed, sit in fenced code blocks, and every other text
+    (names, IDs, notes, reasons) is escaped for Markdown and HTML."""
+    lines = [f"# Feedback: {markdown_text(result.kind)} submission "
+             f"{markdown_text(result.submission)}",
              ""]
     if result.identity:
-        lines.append(f"Student: {one_line(result.identity.get('name') or '(no name)')} "
-                     f"({one_line(result.identity.get('student_id') or 'no student ID')})")
+        lines.append(f"Student: {markdown_text(result.identity.get('name') or '(no name)')} "
+                     f"({markdown_text(result.identity.get('student_id') or 'no student ID')})")
     lines.append(score_line(result))
     lines.append("")
     if result.grader_error:
         lines += [f"**{GRADER_FAULT}**", ""]
     if result.rejected:
-        lines += [f"**The submission was rejected:** {one_line(result.rejected)}", ""]
+        lines += [f"**The submission was rejected:** {markdown_text(result.rejected)}", ""]
     if result.notes:
         lines.append("Notes:")
-        lines += [f"- {one_line(note)}" for note in result.notes]
+        lines += [f"- {markdown_text(note)}" for note in result.notes]
         lines.append("")
     totals = result.todo_points()
     current = None
@@ -55,8 +57,8 @@ def render(result: GradingResult, settings: ResultSettings) -> str:
         if test.todo != current:
             current = test.todo
             points, maximum = totals[current]
-            lines += ["", f"## {current} {test.todo_title}: {_points(points)} / "
-                      f"{_points(maximum)}", ""]
+            lines += ["", f"## {current} {test.todo_title}: "
+                      f"{_points(points)} / {_points(maximum)}", ""]
         mark = "pass" if test.passed else "FAIL"
         line = (f"- [{mark}] {test.name.replace('_', ' ')} ({_points(test.points)}/"
                 f"{_points(test.max_points)})")
@@ -72,5 +74,5 @@ def render(result: GradingResult, settings: ResultSettings) -> str:
             lines.append(f"- {item.title}: {_points(item.points)} / {_points(item.max_points)} "
                          f"({f1}, baseline {item.baseline:.2f}):")
             lines += fenced(clean_cut(item.message, settings.message_chars), INDENT)
-            lines += [f"  - note: {one_line(note)}" for note in item.notes]
+            lines += [f"  - note: {markdown_text(note)}" for note in item.notes]
     return "\n".join(lines).rstrip() + "\n"

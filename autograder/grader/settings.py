@@ -69,6 +69,8 @@ class CalibrationSettings:
     experiment_prefix: str
     tokenizer_file: str
     proposal_file: str
+    #: Reference runs per model, each with its own seed (``--seeds`` overrides it).
+    seeds: int = 5
 
 
 @dataclass(frozen=True)
@@ -334,7 +336,8 @@ def _read_calibration(reader: _Reader) -> CalibrationSettings:
     return CalibrationSettings(fraction, step,
                                reader.text(node, "calibration", "experiment_prefix"),
                                reader.text(node, "calibration", "tokenizer_file"),
-                               reader.text(node, "calibration", "proposal_file"))
+                               reader.text(node, "calibration", "proposal_file"),
+                               reader.positive_int(node, "calibration", "seeds"))
 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")

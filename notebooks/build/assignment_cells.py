@@ -415,7 +415,7 @@ def section_1_2() -> list[dict]:
         todo_box("todo-1_2-1", """
             ### TODO-1.2-1: `DataCollator.__call__` in `ner_helpers/collator.py`
 
-            `collator(instances)` turns a list of B dataset rows (`{"text": [...], "NER": [...]}`)
+            `collator(data_instances)` turns a list of B dataset rows (`{"text": [...], "NER": [...]}`)
             into one batch:
 
             * the batch length `L` is the longest sentence of the batch, capped at
