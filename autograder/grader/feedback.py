@@ -30,6 +30,27 @@ def score_line(result: GradingResult) -> str:
             f"{HAND_GRADED_NOTE}")
 
 
+#: What each ``review.misnamed_layers`` setting did to the points, for the student.
+REVIEW_POLICY_WORDS = {
+    "contract": "the tests' points stand (the hint names the layers W, U and V)",
+    "review": "the points of the failed tests are left to the course staff's review",
+    "full": "the failed tests of these TODOs were given full points",
+}
+
+
+def review_lines(result: GradingResult) -> list[str]:
+    """The "Needs review" section: per flagged model, the TODOs, the points at stake, what
+    the setting did, and the evidence (escaped: it quotes the student's layer names)."""
+    lines = ["## Needs review", ""]
+    for finding in result.reviews:
+        lines.append(f"- {markdown_text(finding.model.upper())} ({', '.join(finding.todos)}, "
+                     f"{_points(finding.points_at_stake)} points at stake): "
+                     f"{REVIEW_POLICY_WORDS.get(finding.policy, finding.policy)}. Evidence:")
+        lines += [f"  - {markdown_text(line)}" for line in finding.evidence]
+    lines.append("")
+    return lines
+
+
 def render(result: GradingResult, settings: ResultSettings) -> str:
     """The Markdown text of ``feedback.md``. Student-derived text is cleaned (see
     :mod:`autograder.grader.safe_text`); test and performance messages, which may hold
@@ -51,6 +72,8 @@ def render(result: GradingResult, settings: ResultSettings) -> str:
         lines.append("Notes:")
         lines += [f"- {markdown_text(note)}" for note in result.notes]
         lines.append("")
+    if result.reviews:
+        lines += review_lines(result)
     totals = result.todo_points()
     current = None
     for test in result.tests:

@@ -3,7 +3,9 @@
 Columns: ``submission``, ``student_id``, ``name``, ``kind``, ``status``
 (``graded``, ``rejected: <reason>`` or ``error: <reason>``), ``score``,
 ``max_score``, then the points of every TODO (empty when the kind does not
-grade it), then per model its performance points and F1. A submission that
+grade it), then per model its performance points and F1, then ``needs_review``
+(the model TODOs flagged as right under other layer names, with the points at
+stake and the setting that decided them; empty for most). A submission that
 could not be graded at all still gets a row, with its status saying why.
 Every text cell is cleaned to one line (no control, escape or bidirectional
 characters); text that a spreadsheet would read as a formula, also after NFKC
@@ -32,7 +34,7 @@ def columns(settings: GradingSettings) -> list[str]:
     fixed = ["submission", "student_id", "name", "kind", "status", "score", "max_score"]
     models = [column for model in settings.models
               for column in (f"{model}_points", f"{model}_f1")]
-    return fixed + list(settings.todos) + models
+    return fixed + list(settings.todos) + models + ["needs_review"]
 
 
 def result_row(result: GradingResult) -> dict[str, Any]:
@@ -56,6 +58,7 @@ def _graded_row(result: GradingResult) -> dict[str, Any]:
     for item in result.performance:
         row[f"{item.model}_points"] = item.points
         row[f"{item.model}_f1"] = "" if item.f1 is None else round(item.f1, 4)
+    row["needs_review"] = "; ".join(finding.summary() for finding in result.reviews)
     return row
 
 

@@ -79,6 +79,8 @@ class GradingResult:
     #: False for a submission rejected before its kind could be read (``kind`` is then
     #: only the fallback used to lay out its zero scores).
     kind_known: bool = True
+    #: Model TODOs marked "needs review" (:class:`autograder.grader.layer_review.ReviewFinding`).
+    reviews: list[Any] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -120,4 +122,5 @@ class GradingResult:
                       for todo, (p, m) in self.todo_points().items()},
             "tests": [test.to_dict() for test in self.tests],
             "performance": [item.to_dict() for item in self.performance],
+            "needs_review": [item.to_dict() for item in self.reviews],
         }
