@@ -5,8 +5,10 @@ An FFNN built as one ``nn.Sequential`` and an RNN built as a list of per-layer
 ``V``: the hidden tests of the names fail, and the grader flags the TODOs for a
 TA with the evidence (their layers, loaded with the reference weights in
 registration order, reproduce the reference outputs). The same models with a bug
-(no ReLU, no nonlinearity) are not flagged. The four are graded in one batch
-(about 15 s), then one of them under the ``review`` and ``full`` settings.
+(no ReLU, no nonlinearity) are not flagged, and neither is a model with the
+hint's names whose forward is wrong only on edge sizes. The five are graded in
+one batch (about 20 s), then one of them under the ``review`` and ``full``
+settings.
 """
 
 from __future__ import annotations
@@ -77,7 +79,18 @@ RNN_RIGHT = variant("rnn-layer-list", "rnn.py", ("TODO-5-1", "TODO-5-2"), {
 RNN_WRONG = variant("rnn-layer-list-no-nonlinearity", "rnn.py", ("TODO-5-1", "TODO-5-2"), {
     "TODO-5-1": RNN_LAYER_LIST,
     "TODO-5-2": RNN_LAYER_LIST_FORWARD.format(activation="")})
-VARIANTS = (FFNN_RIGHT, FFNN_WRONG, RNN_RIGHT, RNN_WRONG)
+#: Named as the hint says and wrong on the edge sizes only: its outputs on the review's
+#: inputs are right, but its names are there, so it is no case for a review.
+FFNN_NAMED_BROKEN = variant("ffnn-named-squeezed", "ffnn.py", ("TODO-4-1", "TODO-4-2"), {
+    "TODO-4-1": "self.W = nn.Linear(embedding_dim, hidden_dim)\n"
+                "self.U = nn.ModuleList([nn.Linear(hidden_dim, hidden_dim)\n"
+                "                        for _ in range(num_layers - 1)])\n"
+                "self.V = nn.Linear(hidden_dim, output_dim)\n",
+    "TODO-4-2": "hidden = self.f[0](self.W(embeddings))\n"
+                "for k, layer in enumerate(self.U, start=1):\n"
+                "    hidden = self.f[k](layer(hidden))\n"
+                "return self.V(hidden).squeeze()\n"})
+VARIANTS = (FFNN_RIGHT, FFNN_WRONG, RNN_RIGHT, RNN_WRONG, FFNN_NAMED_BROKEN)
 
 
 # ---------------------------------------------------------------------------- fast checks
@@ -171,7 +184,7 @@ def test_right_models_under_other_names_are_flagged(graded: tuple[Path, dict[str
         section = feedback.split("## Needs review", 1)[1].split("\n## ", 1)[0]
         assert (f"{model} ({todos}, {lost:g} points at stake): the tests' points "
                 "stand") in section
-        assert f"{model} has no layers named W, U, V" in section
+        assert "has no layers named W, U, V" in section
         assert "loaded with the reference weights" in section
         assert "gives the reference's outputs for all 3 sizes" in section
     ffnn_section = (out / FFNN_RIGHT.name / "feedback.md").read_text()
@@ -188,7 +201,8 @@ def test_right_models_under_other_names_are_flagged(graded: tuple[Path, dict[str
 def test_wrong_models_under_other_names_are_not_flagged(
         graded: tuple[Path, dict[str, dict]]) -> None:
     out, rows = graded
-    for item in (FFNN_WRONG, RNN_WRONG):
+    assert float(rows[FFNN_NAMED_BROKEN.name]["TODO-4-2"]) < SETTINGS.todos["TODO-4-2"].max_points
+    for item in (FFNN_WRONG, RNN_WRONG, FFNN_NAMED_BROKEN):
         assert rows[item.name]["needs_review"] == ""
         assert "## Needs review" not in (out / item.name / "feedback.md").read_text()
     listed = (out / "class-report.html").read_text().split("<h2>Needs review</h2>", 1)[1]

@@ -175,10 +175,13 @@ def match_layers(student_state: Mapping[str, Any], listing: Sequence[Sequence[st
     return mapping
 
 
-def _names_missing(student_state: Mapping[str, Any], spec: ModelSpec) -> list[str]:
-    """The hint's layer names with no parameter under them in the student's module."""
+def _names_missing(student_state: Mapping[str, Any], spec: ModelSpec,
+                   reference_state: Mapping[str, Any]) -> list[str]:
+    """The hint's layer names that hold parameters in the reference but none in the
+    student's module (of the same size)."""
     return [name for name in spec.names
-            if not any(key.startswith(f"{name}.") for key in student_state)]
+            if any(key.startswith(f"{name}.") for key in reference_state)
+            and not any(key.startswith(f"{name}.") for key in student_state)]
 
 
 def _check_size(student: Any, spec: ModelSpec, ctor: dict[str, Any], seed: int
@@ -229,32 +232,32 @@ def _check_size(student: Any, spec: ModelSpec, ctor: dict[str, Any], seed: int
 
 def review_model(student: Any, spec: ModelSpec) -> tuple[str, ...] | None:
     """The evidence that ``spec``'s model is right under other names, or None."""
-    first = spec.sizes[0]
+    largest = spec.sizes[-1]  # every name of the hint holds parameters at this size
     report = student.call(spec.model, "module", module=spec.model, class_name=spec.title,
-                          plan={"kind": spec.model, "ctor": first, "call": "forward",
+                          plan={"kind": spec.model, "ctor": largest, "call": "forward",
                                 "inputs": []})
     state = (report.get("state") or {}).get("ok")
     if not isinstance(state, Mapping):
         return None
-    missing = _names_missing(state, spec)
+    missing = _names_missing(state, spec, spec.model_class(**largest).state_dict())
     if not missing:
         return None
     matched = []
-    largest = 0.0
+    difference = 0.0
     for index, ctor in enumerate(spec.sizes):
         checked = _check_size(student, spec, ctor, seed=700 + index)
         if checked is None:
             return None
         matched.append((ctor, checked[0]))
-        largest = max(largest, checked[1])
+        difference = max(difference, checked[1])
     names = ", ".join(sorted(state))
-    evidence = [f"{spec.title} has no layers named {', '.join(missing)} (its parameters: "
-                f"{names})."]
+    evidence = [f"{_describe(largest, spec.title)} has no layers named {', '.join(missing)} "
+                f"(its parameters: {names})."]
     for ctor, words in matched:
         evidence.append(f"{_describe(ctor, spec.title)}: its nn.Linear layers in "
                         f"registration order, loaded with the reference weights, are {words}.")
     evidence.append(f"With those weights its own forward gives the reference's outputs for "
-                    f"all {len(spec.sizes)} sizes (largest difference {largest:.1e}): the "
+                    f"all {len(spec.sizes)} sizes (largest difference {difference:.1e}): the "
                     f"model is right, but the hint's names ({', '.join(spec.names)}) are "
                     "not used, so the tests of the names cannot credit it.")
     return tuple(evidence)
