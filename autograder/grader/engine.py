@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grader.hidden_test_runner import run_hidden_tests
+from autograder.grader.layer_review import review_misnamed_layers
 from autograder.grader.notebook_findings import read_notebook_findings
 from autograder.grader.performance import grade_model, model_files
 from autograder.grader.result import GradingResult, PerformanceResult, TestResult
@@ -282,6 +283,8 @@ def _grade(source: Path, name: str, kind: str, settings: GradingSettings, files:
                         todo, entry.title, test, points if outcome.passed else 0.0, points,
                         outcome.passed, outcome.message))
             result.internal_errors += run.internal_errors
+            result.tests, result.reviews = review_misnamed_layers(
+                student, result.tests, list(chosen.todos), settings.misnamed_layers)
             max_layers = int(kit_config()["submission"]["max_layers"])
             for model in chosen.models:
                 result.performance.append(grade_model(

@@ -6,8 +6,10 @@ Columns: ``submission``, ``student_id``, ``name``, ``kind``, ``status``
 grade it), then per model its performance points and F1, then the notebook's
 ``run_order`` (``in order`` or the problem and cell number) and
 ``collaboration_statement`` (``answered``, ``empty``, ``missing``; never its
-text). A submission that
-could not be graded at all still gets a row, with its status saying why.
+text), then ``needs_review`` (the model TODOs flagged as right under other layer
+names, with the points at stake and the setting that decided them; empty for
+most). A submission that could not be graded at all still gets a row, with its
+status saying why.
 Every text cell is cleaned to one line (no control, escape or bidirectional
 characters); text that a spreadsheet would read as a formula, also after NFKC
 normalisation, is written with a leading apostrophe
@@ -37,7 +39,7 @@ def columns(settings: GradingSettings) -> list[str]:
     fixed = ["submission", "student_id", "name", "kind", "status", "score", "max_score"]
     models = [column for model in settings.models
               for column in (f"{model}_points", f"{model}_f1")]
-    return fixed + list(settings.todos) + models + list(NOTEBOOK_COLUMNS)
+    return fixed + list(settings.todos) + models + list(NOTEBOOK_COLUMNS) + ["needs_review"]
 
 
 def result_row(result: GradingResult) -> dict[str, Any]:
@@ -64,6 +66,7 @@ def _graded_row(result: GradingResult) -> dict[str, Any]:
     if result.notebook is not None:
         row["run_order"] = result.notebook.run_order
         row["collaboration_statement"] = result.notebook.statement
+    row["needs_review"] = "; ".join(finding.summary() for finding in result.reviews)
     return row
 
 

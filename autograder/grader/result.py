@@ -84,6 +84,8 @@ class GradingResult:
     kind_known: bool = True
     #: The notebook's run order and collaboration statement (None: not read).
     notebook: NotebookFindings | None = None
+    #: Model TODOs marked "needs review" (:class:`autograder.grader.layer_review.ReviewFinding`).
+    reviews: list[Any] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -129,4 +131,5 @@ class GradingResult:
                 "run_order": self.notebook.run_order,
                 "run_order_message": self.notebook.run_order_message,
                 "collaboration_statement": self.notebook.statement},
+            "needs_review": [item.to_dict() for item in self.reviews],
         }

@@ -77,6 +77,8 @@ class CalibrationSettings:
     experiment_prefix: str
     tokenizer_file: str
     proposal_file: str
+    #: Reference runs per model, each with its own seed (``--seeds`` overrides it).
+    seeds: int = 5
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,9 @@ class GradingSettings:
     source: str = field(default="grading.yaml", compare=False)
     #: The class report of ``grade-batch``.
     report: ReportSettings = REPORT_OFF
+    #: Points of a model TODO flagged "needs review" (right model, other layer names):
+    #: ``contract``, ``review`` or ``full`` (autograder/grader/layer_review.py).
+    misnamed_layers: str = "contract"
 
     def kind(self, name: str) -> KindSettings:
         if name not in self.kinds:
@@ -275,8 +280,26 @@ def load_settings(path: str | Path | None = None,
         inputs=_read_inputs(reader),
         source=str(path),
         report=read_report(data, str(path)),
+        misnamed_layers=_read_review(data, str(path)),
     )
     return settings
+
+
+MISNAMED_LAYER_POLICIES = ("contract", "review", "full")
+
+
+def _read_review(data: dict[str, Any], where: str) -> str:
+    """``review.misnamed_layers`` (``contract`` when the section is absent)."""
+    node = data.get("review")
+    if node is None:
+        return "contract"
+    if not isinstance(node, dict):
+        raise KitError(f"{where}: review: must be a mapping")
+    value = node.get("misnamed_layers", "contract")
+    if value not in MISNAMED_LAYER_POLICIES:
+        raise KitError(f"{where}: review.misnamed_layers: must be one of "
+                       f"{', '.join(MISNAMED_LAYER_POLICIES)}, got {value!r}")
+    return value
 
 
 class _Reader:
@@ -382,7 +405,8 @@ def _read_calibration(reader: _Reader) -> CalibrationSettings:
     return CalibrationSettings(fraction, step,
                                reader.text(node, "calibration", "experiment_prefix"),
                                reader.text(node, "calibration", "tokenizer_file"),
-                               reader.text(node, "calibration", "proposal_file"))
+                               reader.text(node, "calibration", "proposal_file"),
+                               reader.positive_int(node, "calibration", "seeds"))
 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")

@@ -442,7 +442,7 @@ def section_1_2() -> list[dict]:
         todo_box("todo-1_2-1", """
             ### TODO-1.2-1: `DataCollator.__call__` in `ner_helpers/collator.py`
 
-            `collator(instances)` turns a list of B dataset rows (`{"text": [...], "NER": [...]}`)
+            `collator(data_instances)` turns a list of B dataset rows (`{"text": [...], "NER": [...]}`)
             into one batch:
 
             * the batch length `L` is the longest sentence of the batch, capped at
@@ -541,9 +541,9 @@ def section_3() -> list[dict]:
               backpropagate, clip the gradient norm to `self.grad_clip_max_norm` when it is not
               None, take an optimizer step, and `record.add_batch(loss, logits, labels)`
               (detached).
-            * **TODO-3-2**, `_eval_epoch()`: put the model in evaluation mode and, without
-              tracking gradients, compute logits and loss for every batch of
-              `self.val_loader` and record them.
+            * **TODO-3-2**, `_eval_epoch()`: put the model in evaluation mode, compute logits
+              and loss for every batch of `self.val_loader` and record them. Gradients are
+              off: the provided `@torch.no_grad()` on the method covers its whole body.
 
             Both return `record.summary()`: the epoch's loss and scores over the whole split.
             """),
@@ -577,7 +577,8 @@ def section_3() -> list[dict]:
             and no optimizer step. With gradient tracking on, autograd would still build the
             computation graph and keep every intermediate activation for a backward pass that
             never comes: wasted memory and time, which for the RNN grows with sentence length
-            times layers. `torch.no_grad()` avoids that. `model.eval()` switches layers whose
+            times layers. `torch.no_grad()` (here the provided decorator on `_eval_epoch`)
+            avoids that. `model.eval()` switches layers whose
             behaviour differs in training (dropout, batch normalisation) to their inference
             behaviour, so that validation scores are deterministic and match how the model
             will be used.
