@@ -9,6 +9,7 @@ import csv
 import json
 import os
 import signal
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -135,9 +136,10 @@ def test_three_shards_merge_into_the_files_of_one_run(project: Path, tmp_path: P
     folder.mkdir()
     good = reference_submission(project, "milestone", tmp_path / "built")
     (folder / "ada.zip").write_bytes(good.read_bytes())
+    # Rejected without running anything: a zip with another student's identity and no files.
     variant_submission(good, folder / "bob.zip",
-                       {"ner_helpers/trainer.py": stubbed("trainer.py"),
-                        "identity.json": json.dumps({"student_id": "s7654321",
+                       {name: None for name in zipfile.ZipFile(good).namelist()} |
+                       {"identity.json": json.dumps({"student_id": "s7654321",
                                                      "name": "Bob Babbage"})})
     (folder / "carol.zip").write_bytes(b"not a zip at all")
     times = tmp_path / "times.csv"
@@ -151,14 +153,14 @@ def test_three_shards_merge_into_the_files_of_one_run(project: Path, tmp_path: P
         (tmp_path / f"ledger-{name}.csv").write_text("student,late_days_used\ns1234567,3\n")
 
     single = tmp_path / "single"
-    assert instructor_main(["grade-batch", str(folder), "--out", str(single), "--workers", "2",
+    assert instructor_main(["grade-batch", str(folder), "--out", str(single),
                             *common, *late, "--ledger", str(tmp_path / "ledger-single.csv")]) == 0
     sharded = tmp_path / "sharded"
     for index in (1, 2, 3):
         assert instructor_main(["grade-batch", str(folder), "--out", str(sharded),
                                 "--shard", f"{index}/3", *common]) == 0
         assert not (sharded / "gradebook.csv").exists()
-    assert "shard 3/3: 1 submissions, 0 graded" in capsys.readouterr().out
+    assert "shard 1/3: 1 submissions, 1 graded" in capsys.readouterr().out
     assert instructor_main(["grade-batch-merge", str(sharded), "--grading-config", str(config),
                             *late, "--ledger", str(tmp_path / "ledger-sharded.csv")]) == 0
 
