@@ -82,3 +82,24 @@ def test_unsound_shard_sets_are_named(tmp_path: Path) -> None:
     with pytest.raises(KitError, match=r"shard 3/3 .*unreadable results"):
         merge_shards(out)
     assert not (out / "gradebook.csv").exists()
+
+
+def test_the_slurm_script_runs_one_shard_per_array_task(tmp_path: Path) -> None:
+    """The docs' job-array script is valid bash and, given Slurm's array variables, runs
+    grade-batch on shard TASK/COUNT (a stand-in ner-instructor records its arguments)."""
+    import os
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "docs" / "slurm" / "grade-batch-array.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "ner-instructor").write_text("#!/bin/sh\necho \"$@\" > \"$ARGS_FILE\"\n")
+    (fake / "ner-instructor").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}",
+           "SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "8",
+           "ARGS_FILE": str(tmp_path / "args")}
+    subprocess.run(["bash", str(script), "subs", "out"], check=True, env=env)
+    assert (tmp_path / "args").read_text().split() == [
+        "grade-batch", "subs", "--out", "out", "--shard", "3/8", "--workers", "1",
+        "--no-progress"]
