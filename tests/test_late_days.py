@@ -180,3 +180,39 @@ def test_bad_input_is_named_and_nothing_is_written(tmp_path: Path, files: dict[s
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*inputs, "submissions"])
     assert (tmp_path / "ledger.csv").read_text() == inputs["ledger.csv"]
+
+
+def test_an_hourly_deduction_and_gradescope_times(tmp_path: Path) -> None:
+    """Per-hour deduction with a grace period, times from Gradescope's metadata (the
+    due time, and a student's own extended one), no ledger."""
+    from dataclasses import replace
+
+    hourly = replace(POLICY, unit="hour", grace_minutes=10, free_late=0, cutoff=None,
+                     penalty="deduct", percent_per_unit=2, minimum_percent=50)
+    metadata = [{"created_at": created, "assignment": {"due_date": "2026-10-02T23:59:00-04:00"},
+                 "users": [{"sid": sid, "name": sid, "email": f"{sid}@example.edu", **extra}]}
+                for sid, created, extra in (
+                    ("s1", "2026-10-03T00:09:00-04:00", {}),          # within the grace
+                    ("s2", "2026-10-03T02:30:00-04:00", {}),          # 3 hours late
+                    ("s3", "2026-10-05T00:00:00-04:00", {}),          # 49 hours: floor
+                    ("s4", "2026-10-03T10:00:00-04:00",
+                     {"assignment": {"due_date": "2026-10-04T23:59:00-04:00"}}))]
+    times = write(tmp_path / "submission_metadata.json", json.dumps(metadata, indent=1))
+    step = prepare_late_days(hourly, times=times, assignment="hw2")
+    rows = [graded_row(sid, sid, 30.0) for sid in ("s1", "s2", "s3", "s4")]
+    assert step.apply(rows) == ["submitted_at", "due_at", "hours_late", "free_hours_used",
+                                "late_penalty", "score_after_late"]
+    shown = {row["submission"]: (row["hours_late"], row["late_penalty"], row["score_after_late"])
+             for row in rows}
+    assert shown == {"s1": (0, "", 30.0),
+                     "s2": (3, "-6% of the maximum", 27.6),
+                     "s3": (49, "-98% of the maximum (kept at the minimum 50%)", 15.0),
+                     "s4": (0, "", 30.0)}
+    assert step.lines["s2"] == ("Late policy: 3 hours late (due 2026-10-02 23:59 EDT); "
+                                "-6% of the maximum; score 30 -> 27.6 of 40.")
+
+    bad = write(tmp_path / "bad.json", json.dumps(
+        {"created_at": "the third of October", "assignment": {"due_date": None},
+         "users": [{"sid": "s1"}]}, indent=1))
+    with pytest.raises(Exception, match=rf"^{tmp_path}/bad.json:2: created_at: cannot read"):
+        prepare_late_days(hourly, times=bad, assignment="hw2", due=DUE)

@@ -81,3 +81,6 @@ def print_late_summary(step: LateDays | None, rows: list[dict]) -> None:
         print(f"  {name}: no submission time on record (flagged; check by hand)")
     if step.ledger is not None:
         print(f"ledger: {step.ledger.path}")
+    elif step.policy.free_late:
+        print(f"no --ledger: every student was given the course's {step.policy.free_late} "
+              f"free late {step.policy.units} in full")

@@ -116,14 +116,17 @@ class LateDays:
         unit = self.policy.unit
         shown_due = due.astimezone(self.policy.zone).strftime("%Y-%m-%d %H:%M %Z")
         due_text = f"due {shown_due}{' (your extension)' if extended else ''}"
+        pool = self.policy.free_late > 0
         left_text = f"{_count(max(0.0, left), 'free late ' + unit)} left"
         if outcome.units_late == 0:
-            return f"{FEEDBACK_PREFIX}on time ({due_text}); {left_text}."
+            return f"{FEEDBACK_PREFIX}on time ({due_text}){'; ' + left_text if pool else ''}."
         parts = [f"{_count(outcome.units_late, unit)} late ({due_text})"]
         if outcome.past_cutoff:
             parts.append(outcome.applied)
         else:
-            parts.append(f"{_count(outcome.free_used, 'free late ' + unit)} used, {left_text}")
+            if pool:
+                parts.append(f"{_count(outcome.free_used, 'free late ' + unit)} used, "
+                             f"{left_text}")
             parts.append(outcome.applied or "no penalty")
         if raw is not None and most is not None and outcome.score is not None:
             parts.append(f"score {_points(raw)} -> {_points(outcome.score)} of {_points(most)}")
