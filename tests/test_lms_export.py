@@ -83,6 +83,7 @@ def test_canvas_and_moodle_files(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert filled[2:] == expected  # Charles held back, Grace and the test student untouched
     assert (tmp_path / "merged.canvas.prev-1.csv").read_text() == "an earlier import file\n"
     assert "Canvas: 1 grades written" in printed
+    assert "Points Possible" not in printed  # 100 points in Canvas, 100 in the kit
     assert "held back (no submission time; see notes): s2000002" in printed
     assert "graded by the kit, not in the Canvas list: s9000009" in printed
     assert "in the Canvas list, not graded by the kit: s4000004" in printed

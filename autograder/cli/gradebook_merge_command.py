@@ -116,9 +116,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(rows)} students; merged gradebook: {out}")
     if ungraded:
         print(f"{ungraded} students have written answers still to grade in formgrader")
+    most = max((float(row["total_max_score"]) for row in rows), default=0.0)
     for system, path, export in exports:
         write_lms_csv(path, export)
         print(f"{system}: {export.filled} grades written to {path}")
+        if export.points_possible and _points(export.points_possible) not in (None, most):
+            print(f"  note: Canvas's Points Possible is {export.points_possible}, the kit's "
+                  f"maximum {most:g}; the file holds points, not percentages")
         for student in export.held:
             print(f"  held back (no submission time; see notes): {student}")
         for student in export.only_in_kit:
@@ -126,3 +130,10 @@ def run(args: argparse.Namespace) -> int:
         for student in export.only_in_lms:
             print(f"  in the {system} list, not graded by the kit: {student}")
     return 0
+
+
+def _points(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
