@@ -103,3 +103,22 @@ def test_the_slurm_script_runs_one_shard_per_array_task(tmp_path: Path) -> None:
     assert (tmp_path / "args").read_text().split() == [
         "grade-batch", "subs", "--out", "out", "--shard", "3/8", "--workers", "1",
         "--no-progress"]
+
+
+def test_the_late_policy_applied_again_through_the_merge(tmp_path: Path) -> None:
+    """A one-shard run merged twice with the late policy: nothing is graded again, the
+    second merge gives the same gradebook and keeps the first."""
+    from autograder.cli.main import main as instructor_main
+
+    rows = {name: row(name, 30.0) for name in NAMES}
+    out = tmp_path / "out"
+    write_all(out, 1, rows)
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted_at\n" + "".join(
+        f"s{name[-2:]},2026-10-0{1 + number % 3}T12:00:00\n" for number, name in enumerate(NAMES)))
+    for _ in range(2):
+        assert instructor_main(["grade-batch-merge", str(out), "--submission-times", str(times),
+                                "--due", "2026-10-02T23:59"]) == 0
+    book = (out / "gradebook.csv").read_text()
+    assert (out / "gradebook.prev-1.csv").read_text() == book
+    assert book.count("capped at 90%") == 0 and ",1,1,," in book  # one day late: a free day
