@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "autograder.cli.leak_check_command",
     "autograder.cli.grade_command",
     "autograder.cli.grade_batch_command",
+    "autograder.cli.grade_batch_merge_command",
     "autograder.cli.bundle_command",
     "autograder.cli.calibrate_command",
     "autograder.cli.nbgrader_collect_command",

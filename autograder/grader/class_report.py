@@ -329,8 +329,10 @@ def _needs_review(rows: list[Mapping[str, Any]]) -> str:
                     lines))
 
 
-def render(rows: Iterable[Mapping[str, Any]], settings: GradingSettings, title: str) -> str:
-    """The class report of the batch ``rows`` (gradebook rows with :func:`batch_details`)."""
+def render(rows: Iterable[Mapping[str, Any]], settings: GradingSettings, title: str,
+           extra_sections: Sequence[tuple[str, str]] = ()) -> str:
+    """The class report of the batch ``rows`` (gradebook rows with :func:`batch_details`);
+    ``extra_sections`` (heading, HTML), e.g. the late submissions, come last."""
     rows = sorted(rows, key=lambda row: str(row.get("submission", "")))
     outcomes = _test_outcomes(rows, settings)
     heading = f"Class report: {one_line(title)}"
@@ -346,17 +348,21 @@ def render(rows: Iterable[Mapping[str, Any]], settings: GradingSettings, title: 
         "<h2>Test-set F1 against the baselines</h2>", _models(rows, settings),
         "<h2>Submissions not graded</h2>", _not_graded(rows, settings),
         "<h2>Needs review</h2>", _needs_review(rows),
+        *(part for heading, html in extra_sections
+          for part in (f"<h2>{escape(heading)}</h2>", html)),
     ])
     return page(heading, body)
 
 
 def write_class_report(rows: Iterable[Mapping[str, Any]], out_dir: Path,
-                       settings: GradingSettings, title: str) -> Path | None:
+                       settings: GradingSettings, title: str,
+                       extra_sections: Sequence[tuple[str, str]] = ()) -> Path | None:
     """Write the class report into ``out_dir`` (nothing when ``report.enabled`` is off)."""
     if not settings.report.enabled:
         return None
     path = out_dir / settings.report.file
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(render(rows, settings, title), encoding="utf-8")
+    temporary.write_text(render(rows, settings, title, extra_sections),
+                         encoding="utf-8")
     temporary.replace(path)
     return path

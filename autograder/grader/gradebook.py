@@ -19,7 +19,7 @@ normalisation, is written with a leading apostrophe
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +101,12 @@ def error_row(submission: str, message: str) -> dict[str, Any]:
 
 
 def write_gradebook(rows: Iterable[Mapping[str, Any]], path: str | Path,
-                    settings: GradingSettings) -> Path:
+                    settings: GradingSettings, extra_columns: Sequence[str] = ()) -> Path:
+    """Write the gradebook; ``extra_columns`` (e.g. the late policy's) follow the usual ones."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = columns(settings)
+    names = columns(settings) + [name for name in extra_columns
+                                 if name not in columns(settings)]
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=names, extrasaction="ignore",

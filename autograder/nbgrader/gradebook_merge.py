@@ -18,7 +18,10 @@ CSV has one row per student:
   the released stub;
 - ``written_score``, ``written_max_score``, ``written_ungraded`` (answers still
   to grade; a statement worth 0 points is not counted), ``total`` and
-  ``total_max_score`` (the kit's scores plus the written answers), and ``notes``.
+  ``total_max_score`` (the kit's scores plus the written answers; a kind's
+  ``score_after_late`` counts instead of its ``score`` when the late policy ran,
+  and the total is left empty when the policy found no submission time), and
+  ``notes``.
 
 Students are matched by the folder name nbgrader-collect gives them: the kit
 gradebook's ``student_id`` with characters other than letters, digits, ``.``,
@@ -129,6 +132,23 @@ def _number(text: str | None) -> float:
         return 0.0
 
 
+def _late_score(entry: dict[str, Any], kind: str) -> float | None:
+    """The kind's score for the total: after the late policy when it ran
+    (``score_after_late``), ``None`` when it flagged the submission (no time)."""
+    if f"{kind}_late_penalty" in entry and entry.get(f"{kind}_score_after_late") == "" \
+            and entry.get(f"{kind}_score") not in ("", None):
+        return None
+    if entry.get(f"{kind}_score_after_late") not in ("", None):
+        return _number(entry.get(f"{kind}_score_after_late"))
+    return _number(entry.get(f"{kind}_score"))
+
+
+def lms_scores(rows: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    """Each merged student's total for an LMS (``None``: held back, see ``notes``)."""
+    return {row["student"]: (None if row.get("total") in ("", None) else float(row["total"]))
+            for row in rows}
+
+
 def merge_gradebooks(kit_rows: Sequence[dict[str, str]],
                      written: dict[str, WrittenScores]) -> tuple[list[str], list[dict[str, Any]]]:
     """The merged CSV's columns and rows (see the module docstring)."""
@@ -172,7 +192,12 @@ def merge_gradebooks(kit_rows: Sequence[dict[str, str]],
         for kind in kinds:
             if f"{kind}_score" not in entry:
                 notes.setdefault(student, []).append(f"no {kind} row in the kit gradebook")
-        entry["total"] = sum(_number(entry.get(f"{kind}_score")) for kind in kinds) + \
+        held = [kind for kind in kinds if _late_score(entry, kind) is None]
+        for kind in held:
+            notes.setdefault(student, []).append(
+                f"no submission time for the {kind} (late policy): total held back")
+        entry["total"] = "" if held else \
+            sum(_late_score(entry, kind) or 0.0 for kind in kinds) + \
             float(entry.get("written_score") or 0.0)
         entry["total_max_score"] = sum(_number(entry.get(f"{kind}_max_score"))
                                        for kind in kinds) + \
