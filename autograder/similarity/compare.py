@@ -1,0 +1,147 @@
+"""Pair scores: how much of two authors' code for each TODO is the same.
+
+For one TODO and two regions, :func:`copydetect.compare_files` finds the
+normalised characters of each region covered by fingerprints the other region
+shares. A region's *share* is that count over the region's fingerprinted
+characters. The pair's score on the TODO is the larger of the two shares: the
+part of one author's code found in the other's. Taking the larger share keeps a
+copy that was padded with unused lines high (the padding lowers only the
+copy's own share, not the original's).
+
+A pair's *overall* score pools the TODOs both authors wrote: the overlapping
+characters of all those TODOs over their fingerprinted characters, again the
+larger of the two sides. TODOs named in ``weak_todos`` are shown but left out
+of the overall score: their hints spell out every step (the training and
+evaluation loops), and independent solutions overlap there as much as copies. Regions whose normalised code is shorter than
+``min_region_chars`` are left out: there is one obvious way to write them
+(``self.embedding = nn.Embedding(...)``), and agreement there says nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from copydetect import compare_files
+from tqdm.auto import tqdm
+
+from autograder.similarity.fingerprints import RegionFingerprint
+
+
+@dataclass
+class Author:
+    """A student (their latest final submission) or a known solution.
+
+    Attributes:
+        key: a unique, stable key (sorting and the CSV).
+        label: the name shown in the report.
+        known: True for a known solution.
+        regions: TODO -> fingerprint of the student region (absent: none found).
+        problems: what could not be read, for the report.
+        source: where it came from (a submission's file name, a known file's path).
+    """
+
+    key: str
+    label: str
+    known: bool
+    regions: dict[str, RegionFingerprint] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class TodoMatch:
+    """One TODO of one pair: the shares of each side and the overlapping characters."""
+
+    share_a: float
+    share_b: float
+    overlap_a: int
+    overlap_b: int
+    covered_a: int
+    covered_b: int
+
+    @property
+    def score(self) -> float:
+        return max(self.share_a, self.share_b)
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """Two authors, their TODO matches and the overall score."""
+
+    a: Author
+    b: Author
+    todos: dict[str, TodoMatch]
+    #: TODOs left out of the overall score (``similarity.weak_todos``).
+    weak: frozenset[str] = frozenset()
+
+    @property
+    def overall(self) -> float:
+        pooled = [match for todo, match in self.todos.items() if todo not in self.weak]
+        if not pooled:
+            return 0.0
+        over_a = sum(m.overlap_a for m in pooled)
+        over_b = sum(m.overlap_b for m in pooled)
+        cover_a = sum(m.covered_a for m in pooled)
+        cover_b = sum(m.covered_b for m in pooled)
+        return max(over_a / cover_a if cover_a else 0.0, over_b / cover_b if cover_b else 0.0)
+
+    @property
+    def best_todo(self) -> float:
+        return max((m.score for m in self.todos.values()), default=0.0)
+
+
+def comparable(fingerprint: RegionFingerprint | None, min_chars: int) -> bool:
+    """Whether a region is long enough, after normalisation and boilerplate, to score."""
+    return (fingerprint is not None and len(fingerprint.filtered_code) >= min_chars
+            and fingerprint.token_coverage > 0)
+
+
+def match_regions(first: RegionFingerprint, second: RegionFingerprint) -> TodoMatch:
+    """The shares of two regions (through :func:`copydetect.compare_files`)."""
+    if not first.hashes & second.hashes:
+        return TodoMatch(0.0, 0.0, 0, 0, first.token_coverage, second.token_coverage)
+    _, shares, _ = compare_files(first, second)
+    # shares are overlapping normalised characters over each region's fingerprinted ones
+    share_a, share_b = (min(1.0, float(value)) for value in shares)
+    return TodoMatch(share_a, share_b, round(share_a * first.token_coverage),
+                     round(share_b * second.token_coverage), first.token_coverage,
+                     second.token_coverage)
+
+
+def highlighted_slices(first: RegionFingerprint,
+                       second: RegionFingerprint) -> tuple[np.ndarray, np.ndarray]:
+    """Where the shared code is in each region's raw text: two int[2, S] arrays of slice
+    starts and ends."""
+    if not first.hashes & second.hashes:
+        empty = np.zeros((2, 0), dtype=np.int64)
+        return empty, empty
+    _, _, (slices_a, slices_b) = compare_files(first, second)
+    return (np.asarray(slices_a, dtype=np.int64).reshape(2, -1),
+            np.asarray(slices_b, dtype=np.int64).reshape(2, -1))
+
+
+def compare_authors(students: list[Author], known: list[Author], todos: Iterable[str],
+                    min_chars: int, weak: Iterable[str] = (),
+                    progress: bool = True) -> list[PairResult]:
+    """Every pair of students and every student against every known solution, with the
+    TODOs both sides wrote long enough to score; sorted by overall score (highest first),
+    then by the keys."""
+    todos = list(todos)
+    weak = frozenset(weak)
+    pairs: list[tuple[Author, Author]] = []
+    for i, first in enumerate(students):
+        pairs += [(first, second) for second in students[i + 1:]]
+        pairs += [(first, other) for other in known]
+    results = []
+    for first, second in tqdm(pairs, desc="comparing", unit="pair", disable=not progress,
+                              dynamic_ncols=True, mininterval=0.5):
+        matches = {}
+        for todo in todos:
+            left, right = first.regions.get(todo), second.regions.get(todo)
+            if comparable(left, min_chars) and comparable(right, min_chars):
+                matches[todo] = match_regions(left, right)
+        results.append(PairResult(first, second, matches, weak))
+    results.sort(key=lambda r: (-round(r.overall, 9), -round(r.best_todo, 9), r.a.key, r.b.key))
+    return results
