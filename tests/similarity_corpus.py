@@ -207,6 +207,45 @@ def independent_scores(k: int, window: int, min_chars: int) -> dict[str, list[fl
     return scores
 
 
+def independent_overall(k: int, window: int, min_chars: int,
+                        weak: tuple[str, ...]) -> tuple[list[float], list[float]]:
+    """The overall scores of every pair of independent students and of each student
+    with a planted copy of all their code, in increasing order. Student ``j`` writes the
+    ``j``-th independent solution of every TODO that has one; ``weak`` TODOs are left
+    out of the overall score, as the report does."""
+    from autograder.similarity.analysis import todo_boilerplate
+    from autograder.similarity.compare import Author, PairResult, comparable, match_regions
+    from autograder.similarity.fingerprints import fingerprint
+    from autograder.similarity.regions import todo_specs
+
+    boilerplate = todo_boilerplate(todo_specs(), k)
+    solutions = independent_solutions()
+    count = max(len(authors) for authors in solutions.values())
+
+    def student(index: int, planted: bool) -> Author:
+        author = Author(f"s{index}", f"s{index}", False)
+        for todo, authors in solutions.items():
+            names = sorted(authors)
+            if index < len(names):
+                code = authors[names[index]]
+                print_ = fingerprint(planted_copy(code) if planted else code, k, window,
+                                     boilerplate[todo])
+                if comparable(print_, min_chars):
+                    author.regions[todo] = print_
+        return author
+
+    def pair(a: Author, b: Author) -> float:
+        todos = {todo: match_regions(a.regions[todo], b.regions[todo])
+                 for todo in a.regions if todo in b.regions}
+        return PairResult(a, b, todos, frozenset(weak)).overall
+
+    students = [student(index, False) for index in range(count)]
+    independent = sorted(pair(a, b) for a, b in itertools.combinations(students, 2))
+    planted = sorted(pair(a, student(index, True)) for index, a in enumerate(students)
+                     if any(todo not in weak for todo in a.regions))
+    return independent, planted
+
+
 def calibration_table(k: int, window: int, min_chars: int) -> str:
     """The Markdown table of docs/grading.md: per TODO, the independent solutions and
     their pairwise overlap (min, median, max)."""
@@ -235,3 +274,7 @@ if __name__ == "__main__":
 
     chosen = load_similarity(default_settings_path())
     print(calibration_table(chosen.k, chosen.window, chosen.min_region_chars))
+    pairs, copies = independent_overall(chosen.k, chosen.window, chosen.min_region_chars,
+                                        chosen.weak_todos)
+    print(f"\noverall, independent pairs: {', '.join(f'{v:.0%}' for v in pairs)}")
+    print(f"overall, planted copies: {', '.join(f'{v:.0%}' for v in copies)}")

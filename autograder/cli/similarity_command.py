@@ -58,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: similarity.threshold of grading.yaml)")
     parser.add_argument("--assignment", metavar="ID",
                         help="in an nbgrader course folder, only this assignment's folders")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="processes that tokenize and fingerprint (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--grading-config", metavar="PATH",
                         help="a grading.yaml to use instead of the bundled one")
@@ -104,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         known += read_known_folder(resolve_path(path), files, grading, max_bytes)
     specs = [spec for spec in todo_specs() if spec.file in files]
     result = analyse(found.students, known, specs, settings, grading.results.leaderboard,
-                     found.skipped, progress)
+                     found.skipped, progress, max(1, args.workers))
     out = resolve_path(args.out or f"{grading.results.out_dir}/{folder.name}")
     html_path, csv_path = write_report(result, out, f"Code similarity: {folder.name}")
     flagged = [pair for pair in result.pairs if pair.overall >= settings.threshold]

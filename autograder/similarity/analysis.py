@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from autograder.grader.class_settings import LeaderboardSettings
 from autograder.grader.leaderboard import anonymous_id
@@ -16,6 +19,8 @@ from autograder.similarity.settings import SimilaritySettings
 from autograder.similarity.sources import SourceFiles
 
 LABEL_CHARS = 80
+#: Fewer authors are fingerprinted in this process: starting worker processes costs more.
+POOL_MIN_AUTHORS = 40
 
 
 @dataclass
@@ -63,17 +68,47 @@ def todo_boilerplate(specs: list[TodoSpec], k: int) -> dict[str, np.ndarray]:
     return {spec.todo: boilerplate_hashes([spec.boilerplate], k) for spec in specs}
 
 
+#: The arguments of :func:`build_author` for one author.
+Job = tuple[SourceFiles, str, bool, list[TodoSpec], dict[str, np.ndarray], SimilaritySettings]
+
+
+def _build(job: Job) -> Author:
+    return build_author(*job)
+
+
+def build_authors(jobs: list[Job], workers: int, progress: bool) -> list[Author]:
+    """:func:`build_author` of every job, in order, with ``workers`` processes (tokenizing
+    is most of the work for a class; the processes only parse, never import, the code)."""
+    bar = tqdm(total=len(jobs), desc="fingerprinting", unit="author", disable=not progress,
+               dynamic_ncols=True, mininterval=0.5)
+    if workers <= 1 or len(jobs) < POOL_MIN_AUTHORS:
+        authors = []
+        for job in jobs:
+            authors.append(_build(job))
+            bar.update()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            authors = []
+            for author in pool.map(_build, jobs, chunksize=max(1, len(jobs) // (8 * workers))):
+                authors.append(author)
+                bar.update()
+    bar.close()
+    return authors
+
+
 def analyse(students: list[SourceFiles], known: list[SourceFiles], specs: list[TodoSpec],
             settings: SimilaritySettings, leaderboard: LeaderboardSettings,
             skipped: list[tuple[str, str]] | None = None,
-            progress: bool = True) -> SimilarityResult:
+            progress: bool = True, workers: int = 1) -> SimilarityResult:
     """Regions, fingerprints and every pair's scores, ranked."""
     boilerplate = todo_boilerplate(specs, settings.k)
-    student_authors = [build_author(files, student_label(files, settings.naming, leaderboard),
-                                    False, specs, boilerplate, settings)
-                       for files in students]
-    known_authors = [build_author(files, f"known: {one_line(files.source)[:LABEL_CHARS]}",
-                                  True, specs, boilerplate, settings) for files in known]
+    jobs: list[Job] = [(files, student_label(files, settings.naming, leaderboard), False, specs,
+                        boilerplate, settings) for files in students]
+    jobs += [(files, f"known: {one_line(files.source)[:LABEL_CHARS]}", True, specs,
+              boilerplate, settings) for files in known]
+    authors = build_authors(jobs, workers, progress)
+    student_authors, known_authors = authors[:len(students)], authors[len(students):]
     pairs = compare_authors(student_authors, known_authors, [spec.todo for spec in specs],
                             settings.min_region_chars, settings.weak_todos, progress)
     return SimilarityResult(specs, student_authors, known_authors, pairs, list(skipped or []),
