@@ -265,6 +265,8 @@ def test_hostile_submissions_are_reported_and_escaped(classroom) -> None:
     page = (classroom["out"] / "similarity.html").read_text(encoding="utf-8")
     assert "<script" not in page and "<img" not in page and "onerror=alert(1)>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    # highlights cover whole tokens: a renamed name is marked from its first letter
+    assert "<mark>self.model.train()</mark>" in page and "<mark>my_running_v = 0.0</mark>" in page
     assert "rnn.py: not valid Python" in page
     assert "tokenizer.py" in page and "larger than 262,144" in page
     assert "slip.zip" in page and "points outside the submission" in page

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from copydetect import compare_files
+from copydetect.utils import find_fingerprint_overlap, get_copied_slices
 from tqdm.auto import tqdm
 
-from autograder.similarity.fingerprints import RegionFingerprint
+from autograder.similarity.fingerprints import RegionFingerprint, raw_spans
 
 
 @dataclass
@@ -140,16 +141,34 @@ def copydetect_shares(first: RegionFingerprint,
     return float(shares[0]), float(shares[1])
 
 
+def _to_raw(region: RegionFingerprint, slices: np.ndarray) -> np.ndarray | None:
+    spans = raw_spans(region.raw_code, region.filtered_code)
+    if spans is None or not len(spans):
+        return None
+    starts = spans[np.clip(slices[0], 0, len(spans) - 1), 0]
+    ends = spans[np.clip(slices[1] - 1, 0, len(spans) - 1), 1]
+    return np.stack([starts, ends]).astype(np.int64)
+
+
 def highlighted_slices(first: RegionFingerprint,
                        second: RegionFingerprint) -> tuple[np.ndarray, np.ndarray]:
     """Where the shared code is in each region's raw text: two int[2, S] arrays of slice
-    starts and ends."""
+    starts and ends. The shared normalised slices are copydetect's
+    (``find_fingerprint_overlap``, ``get_copied_slices``); they are mapped back to whole
+    tokens of the raw text (:func:`raw_spans`), or with copydetect's offsets where
+    that fails."""
+    empty = np.zeros((2, 0), dtype=np.int64)
     if not first.hashes & second.hashes:
-        empty = np.zeros((2, 0), dtype=np.int64)
         return empty, empty
-    _, _, (slices_a, slices_b) = compare_files(first, second)
-    return (np.asarray(slices_a, dtype=np.int64).reshape(2, -1),
-            np.asarray(slices_b, dtype=np.int64).reshape(2, -1))
+    idx_a, idx_b = find_fingerprint_overlap(first.hashes, second.hashes, first.hash_idx,
+                                            second.hash_idx)
+    mapped = (_to_raw(first, get_copied_slices(idx_a, first.k).astype(np.int64)),
+              _to_raw(second, get_copied_slices(idx_b, second.k).astype(np.int64)))
+    if mapped[0] is None or mapped[1] is None:
+        _, _, (slices_a, slices_b) = compare_files(first, second)
+        return (np.asarray(slices_a, dtype=np.int64).reshape(2, -1),
+                np.asarray(slices_b, dtype=np.int64).reshape(2, -1))
+    return mapped[0], mapped[1]
 
 
 def compare_authors(students: list[Author], known: list[Author], todos: Iterable[str],

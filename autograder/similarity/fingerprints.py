@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from copydetect.utils import filter_code, winnow
+from pygments import lexers, token
 
 LANGUAGE = "python"
 
@@ -45,6 +46,49 @@ def normalise(code: str) -> tuple[str, np.ndarray]:
     the normalised text, characters removed before it)."""
     filtered, offsets = filter_code(code, "region.py", LANGUAGE)
     return filtered, np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+
+
+def raw_spans(code: str, filtered: str) -> np.ndarray | None:
+    """For each character of copydetect's normalised text ``filtered`` of ``code``, the
+    span of ``code`` it stands for: int[len(filtered), 2] (start, end); ``None`` when the
+    tokens cannot be followed through ``code``.
+
+    copydetect's own offsets place a highlight a character or so off at renamed names;
+    this walks the same tokens with :func:`filter_code`'s rules and keeps, for every
+    normalised character, the whole token it came from (a ``V`` maps to the name).
+    """
+    lexer = lexers.get_lexer_by_name(LANGUAGE)
+    names = {token.Name, token.Name.Variable, token.Name.Attribute}
+    spans: list[tuple[int, int]] = []
+    out: list[str] = []
+    cursor = 0
+    for kind, value in lexer.get_tokens(code):
+        if not value:
+            continue
+        found = code.find(value, cursor)
+        if found < 0:
+            if value.strip():
+                return None
+            continue  # a newline the lexer added at the end
+        start, end = found, found + len(value)
+        cursor = end
+        letter = ("V" if kind in names else "F" if kind in token.Name.Function
+                  else "O" if kind in token.Name.Class
+                  else "P" if kind in (token.Comment.Preproc, token.Comment.Hashbang) else "")
+        if letter:
+            out.append(letter)
+            spans.append((start, end))
+        elif kind in token.Text or kind in token.Comment:
+            continue
+        elif kind in token.Literal.String:
+            out.append('"' if value in ("'", '"') else "S")
+            spans.append((start, end))
+        else:
+            out.extend(value)
+            spans.extend((start + i, start + i + 1) for i in range(len(value)))
+    if "".join(out) != filtered:
+        return None
+    return np.array(spans, dtype=np.int64).reshape(-1, 2)
 
 
 @dataclass
