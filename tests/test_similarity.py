@@ -46,6 +46,7 @@ from autograder.similarity.regions import (  # noqa: E402
 )
 from autograder.similarity.settings import load_similarity  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("similarity")
 FILES = ("tokenizer.py", "collator.py", "embedding.py", "trainer.py", "ffnn.py", "rnn.py")
 STUDENTS = 5
 #: The one TODO where the catalogue's alternatives are the reference with a line or two
@@ -53,7 +54,7 @@ STUDENTS = 5
 #: ranking applies there, and docs/grading.md says so.
 NOT_SEPARABLE = {"TODO-3-1"}
 HOSTILE_NAME = "=HYPERLINK(\"x\")<img src=x onerror=alert(1)>"
-HOSTILE_CODE = "def broken(:\n    '</pre><script>alert(1)</script>'\n"
+INJECTED = "banner = \"</pre><script>alert(2)</script><img src=x onerror=alert(3)>\""
 
 
 # ---------------------------------------------------------------------------- building a class
@@ -137,12 +138,20 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     known_rnn = independent_solutions()["TODO-5-2"]["reference"]
     write_submission(folder / "borrower.zip", "borrower", "Bo Rower",
                      student_files({"TODO-5-2": planted_copy(known_rnn)}))
-    hostile = student_files({})
-    hostile["rnn.py"] = HOSTILE_CODE
+    # HTML and script in names and code, a file that does not parse, a huge file
+    collator = independent_bodies(2)["TODO-1.2-1"]
+    hostile = student_files({"TODO-1.2-1": INJECTED + "\n" + collator})
+    rnn = submitted_reference((REPO / "ner_helpers" / "rnn.py").read_text(encoding="utf-8"))
+    hostile["rnn.py"] = rnn.replace("self.V = nn.Linear(hidden_dim, output_dim)",
+                                    "self.V = nn.Linear(hidden_dim, output_dim", 1)
     hostile["tokenizer.py"] = "x = 1\n" * 60_000  # 360 KB, over max_file_kb
     write_submission(folder / "hostile.zip", "hostile<script>", HOSTILE_NAME, hostile)
+    # zips the grader's unpacking rejects: one leaves its folder, one is a zip bomb
     with zipfile.ZipFile(folder / "slip.zip", "w") as archive:
         archive.writestr("../../escape/ner_helpers/rnn.py", "x = 1\n")
+    with zipfile.ZipFile(folder / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("identity.json", json.dumps({"student_id": "bomb"}))
+        archive.writestr("ner_helpers/rnn.py", "#" * (8 << 20))
     # known solutions: a public repository in the original course's layout
     known = root / "known" / "public-repo" / "ner" / "nn" / "models"
     known.mkdir(parents=True)
@@ -253,18 +262,24 @@ def test_planted_copies_rank_above_every_pair_of_independent_solutions(classroom
     for a, b in combinations(independent, 2):
         assert overall[frozenset((a, b))][1] == "no", (a, b)
         assert overall[frozenset((a, b))][0] < copy_overall
-    # s0 holds the reference, which is the known solution: identical, ranked first
-    assert {who(rows[0]["first"]), who(rows[0]["second"])} == {"s0", "known: public-repo"}
-    assert rows[0]["overall"] == "1.0000" and rows[0]["flagged"] == "yes"
-    between_students = [row for row in rows if row["second_is_known"] == "no"]
+    # s0 holds the reference, which is the known solution: identical, ranked first (with
+    # the hostile student, whose RNN is the reference too)
+    top = [row for row in rows if row["overall"] == "1.0000"]
+    assert {who(row["first"]) for row in top} == {"s0", "hostile<script>"}
+    assert {who(row["second"]) for row in top} == {"known: public-repo"}
+    assert all(row["flagged"] == "yes" for row in top) and rows[:len(top)] == top
+    between_students = [row for row in rows if row["second_is_known"] == "no"
+                        and "hostile<script>" not in (who(row["first"]), who(row["second"]))]
     assert {who(between_students[0]["first"]), who(between_students[0]["second"])} == \
         {"s1", "copier"}
 
 
 def test_hostile_submissions_are_reported_and_escaped(classroom) -> None:
     page = (classroom["out"] / "similarity.html").read_text(encoding="utf-8")
-    assert "<script" not in page and "<img" not in page and "onerror=alert(1)>" not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the name
+    assert "&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in page  # the code, shown
+    assert "bomb.zip" in page and "expands more than" in page
     # highlights cover whole tokens: a renamed name is marked from its first letter
     assert "<mark>self.model.train()</mark>" in page and "<mark>my_running_v = 0.0</mark>" in page
     assert "rnn.py: not valid Python" in page
@@ -356,6 +371,7 @@ def test_the_threshold_and_the_docs_follow_the_independent_solutions() -> None:
             and f"by {min(copies):.0%} to {max(copies):.0%} overall" in " ".join(docs.split()))
 
 
+@pytest.mark.browser
 def test_the_page_opens_in_chromium_offline_without_running_student_text(classroom,
                                                                           tmp_path) -> None:
     chromium = Path("/usr/bin/chromium")
