@@ -37,7 +37,7 @@ class SimilaritySettings:
     window: int = 4
     threshold: float = 0.8
     min_region_chars: int = 40
-    weak_todos: tuple[str, ...] = ("TODO-3-1", "TODO-3-2")
+    weak_todos: tuple[str, ...] = ("TODO-3-1", "TODO-3-2", "TODO-4-1")
     max_file_kb: int = 256
     max_region_lines: int = 400
     naming: str = "name"
