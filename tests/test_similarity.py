@@ -423,3 +423,15 @@ def test_reading_never_imports_student_code(tmp_path) -> None:
     write_submission(folder / "b.zip", "b", "B", student_files(independent_bodies(1)))
     assert run_similarity(str(folder), "--out", str(tmp_path / "out")) == 0
     assert not marker.exists()
+
+
+def test_a_bad_similarity_setting_is_one_line_and_exit_2(tmp_path, capsys) -> None:
+    text = default_settings_path().read_text(encoding="utf-8")
+    bad = tmp_path / "grading.yaml"
+    bad.write_text(text.replace("  threshold: 0.8 ", "  threshold: 1.5 ", 1), encoding="utf-8")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    write_submission(folder / "a.zip", "a", "A", student_files(independent_bodies(0)))
+    assert run_similarity(str(folder), "--grading-config", str(bad)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {bad}: similarity.threshold: must be a number in (0, 1], got 1.5"]
