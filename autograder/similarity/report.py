@@ -36,6 +36,8 @@ EXTRA_STYLE = """
 .caution { border-left: 4px solid #b58100; background: #fff8e5; padding: 0.6em 1em; }
 tr.flagged td { background: #fde8e8; }
 td.flag { color: #a4161a; font-weight: bold; }
+.wide { overflow-x: auto; }
+td.high { font-weight: bold; color: #a4161a; }
 .side { display: flex; gap: 1em; align-items: flex-start; }
 .side > div { flex: 1 1 0; min-width: 0; }
 .side h4 { margin: 0.3em 0; font-size: 0.95em; overflow-wrap: anywhere; }
@@ -139,7 +141,7 @@ def _ranking_table(result: SimilarityResult, shown: list[tuple[int, PairResult]]
         cells = [str(rank), _who(pair.a.label),
                  f"<a href=\"#{_pair_id(rank)}\">{_who(pair.b.label)}</a>",
                  f"<span data-overall=\"{pair.overall:.4f}\">{_percent(pair.overall)}</span>"]
-        cells += [_percent(pair.todos[todo].score) if todo in pair.todos else ""
+        cells += [_todo_cell(pair, todo, threshold, result.settings.weak_todos)
                   for todo in todos]
         cells.append("flagged" if flagged else "")
         rows.append(cells)
@@ -150,7 +152,19 @@ def _ranking_table(result: SimilarityResult, shown: list[tuple[int, PairResult]]
             html = html.replace(f"<tr><td class=\"num\">{rank}</td>",
                                 f"<tr class=\"flagged\" data-rank=\"{rank}\">"
                                 f"<td class=\"num\">{rank}</td>", 1)
-    return html.replace("<td>flagged</td>", "<td class=\"flag\">flagged</td>")
+    html = html.replace("<td class=\"num\"><b>", "<td class=\"num high\"><b>")
+    return "<div class=\"wide\">" + html.replace(
+        "<td>flagged</td>", "<td class=\"flag\">flagged</td>") + "</div>"
+
+
+def _todo_cell(pair: PairResult, todo: str, threshold: float, weak: tuple[str, ...]) -> str:
+    """A TODO's score in the ranking; in bold at or above the threshold on a TODO that
+    counts in the overall score."""
+    if todo not in pair.todos:
+        return ""
+    value = pair.todos[todo].score
+    text = _percent(value)
+    return f"<b>{text}</b>" if value >= threshold and todo not in weak else text
 
 
 def _per_todo(result: SimilarityResult) -> str:
@@ -161,6 +175,8 @@ def _per_todo(result: SimilarityResult) -> str:
                          if spec.todo in pair.todos and pair.todos[spec.todo].score > 0),
                         key=lambda item: (-item[0], item[1]))[:PER_TODO_ROWS]
         title = f"{spec.todo} ({spec.owner}.{spec.method}, {spec.file})"
+        if spec.todo in result.settings.weak_todos:
+            title += ": not in the overall score (independent solutions overlap as much)"
         if not ranked:
             parts.append(f"<h3>{escape(title)}</h3><p>No overlap, or no regions long enough "
                          f"to compare (at least {result.settings.min_region_chars} normalised "
@@ -189,7 +205,7 @@ def render_html(result: SimilarityResult, title: str) -> str:
     settings = result.settings
     shown = shown_pairs(result)
     flagged = sum(1 for pair in result.pairs if pair.overall >= settings.threshold)
-    summary = table([("", False), ("", False)], [
+    summary = table([("figure", False), ("value", False)], [
         ["students (latest final submission each)", str(len(result.students))],
         ["known solutions", str(len(result.known))],
         ["pairs compared", str(len(result.pairs))],
@@ -209,7 +225,9 @@ def render_html(result: SimilarityResult, title: str) -> str:
         summary,
         "<h2>Pairs ranked by overall overlap</h2>",
         "<p>Overall: the larger of the two sides' shares of code found in the other, over "
-        "the TODOs both wrote. Per TODO the same on that TODO alone.</p>",
+        "the TODOs both wrote, except "
+        f"{escape(', '.join(settings.weak_todos) or 'none')} (their hints dictate the "
+        "code). Per TODO the same on that TODO alone; in bold at or above the threshold.</p>",
         _ranking_table(result, shown) if shown else "<p>No overlap between any pair.</p>",
         "<h2>Per TODO</h2>", _per_todo(result),
         "<h2>Side by side</h2>",
