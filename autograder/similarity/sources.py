@@ -25,10 +25,13 @@ one known solution.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 from autograder.grader.batch import find_submissions
 from autograder.grader.engine import read_identity, read_manifest, resolve_kind, submission_name
@@ -113,6 +116,14 @@ def _read_submission(path: Path, folder: Path, scratch: Path, files: list[str],
                      settings: GradingSettings, max_bytes: int) -> tuple[SourceFiles, str]:
     """One submission's TODO files and its kind; raises SubmissionRejected."""
     dest = Path(tempfile.mkdtemp(dir=scratch))
+    try:
+        return _read_unpacked(path, folder, dest, files, settings, max_bytes)
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
+def _read_unpacked(path: Path, folder: Path, dest: Path, files: list[str],
+                   settings: GradingSettings, max_bytes: int) -> tuple[SourceFiles, str]:
     unpacked = unpack_submission(path, dest, settings.unpack, _expected(files))
     notes: list[str] = []
     identity = read_identity(unpacked, notes, settings.inputs) or {}
@@ -135,8 +146,6 @@ def read_batch_folder(folder: Path, files: list[str], settings: GradingSettings,
                       max_bytes: int, kind: str = "final",
                       progress: bool = True) -> ClassFiles:
     """The latest ``kind`` submission of each student in a ``grade-batch`` folder."""
-    from tqdm.auto import tqdm
-
     skipped: list[tuple[str, str]] = []
     by_student: dict[str, list[_Candidate]] = {}
     submissions = find_submissions(folder)
