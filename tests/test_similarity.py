@@ -49,6 +49,8 @@ from autograder.similarity.settings import load_similarity  # noqa: E402
 pytestmark = pytest.mark.xdist_group("similarity")
 FILES = ("tokenizer.py", "collator.py", "embedding.py", "trainer.py", "ffnn.py", "rnn.py")
 STUDENTS = 5
+#: Students whose code is handed in again, disguised: index -> (student ID, name).
+COPIERS = {1: ("copier", "Copy Cat"), 2: ("copier2", "Second Copy")}
 #: The one TODO where the catalogue's alternatives are the reference with a line or two
 #: changed (independent pairs overlap up to 98%, as much as a disguised copy): no test of
 #: ranking applies there, and docs/grading.md says so.
@@ -133,8 +135,9 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                      {file: release_text(file) for file in FILES})
     write_submission(folder / "s1_milestone-001.zip", "s1", "Student 1",
                      student_files(independent_bodies(1)), kind="milestone")
-    copied = {todo: planted_copy(code) for todo, code in independent_bodies(1).items()}
-    write_submission(folder / "copier.zip", "copier", "Copy Cat", student_files(copied))
+    for index, (student, name) in COPIERS.items():
+        copied = {todo: planted_copy(code) for todo, code in independent_bodies(index).items()}
+        write_submission(folder / f"{student}.zip", student, name, student_files(copied))
     known_rnn = independent_solutions()["TODO-5-2"]["reference"]
     write_submission(folder / "borrower.zip", "borrower", "Bo Rower",
                      student_files({"TODO-5-2": planted_copy(known_rnn)}))
@@ -221,10 +224,10 @@ def test_only_each_students_latest_final_submission_counts(classroom) -> None:
     rows = read_rows(classroom["out"])
     names = {row["first"] for row in rows} | {row["second"] for row in rows}
     students = {who(name) for name in names if not name.startswith("known")}
-    assert students == {f"s{i}" for i in range(STUDENTS)} | {"copier", "borrower",
+    assert students == {f"s{i}" for i in range(STUDENTS)} | {"copier", "copier2", "borrower",
                                                                "hostile<script>"}
     page = (classroom["out"] / "similarity.html").read_text(encoding="utf-8")
-    assert "s0_final-001.zip" in page and "an older submission of s0" in page
+    assert "s0_final-001.zip (s0)" in page and "an older submission" in page
     assert "s1_milestone-001.zip" in page and "a milestone submission" in page
     # s0's latest final holds the reference: it shares nearly all of the known RNN
     assert score(rows, "s0", "known: public-repo", "TODO-5-2") > 0.9
@@ -233,22 +236,25 @@ def test_only_each_students_latest_final_submission_counts(classroom) -> None:
 def test_planted_copies_rank_above_every_pair_of_independent_solutions(classroom) -> None:
     rows = read_rows(classroom["out"])
     independent = [f"s{i}" for i in range(STUDENTS)]
-    copied = independent_bodies(1)
-    checked = []
-    for todo in sorted(copied):
-        planted = score(rows, "s1", "copier", todo)
-        pairs = [score(rows, a, b, todo) for a, b in combinations(independent, 2)]
-        pairs = [value for value in pairs if value is not None]
-        if planted is None:  # too short to score, for every pair alike
-            assert pairs == [], todo
-            continue
-        if todo in NOT_SEPARABLE:
-            continue
-        assert pairs, todo
-        assert planted > max(pairs), (todo, planted, max(pairs))
-        checked.append(todo)
-    assert checked == ["TODO-1.1-1", "TODO-1.2-1", "TODO-3-2", "TODO-4-1", "TODO-4-2",
-                       "TODO-5-1", "TODO-5-2"]
+    for index, (copier, _) in COPIERS.items():
+        checked = []
+        for todo in sorted(independent_bodies(index)):
+            planted = score(rows, f"s{index}", copier, todo)
+            pairs = [score(rows, a, b, todo) for a, b in combinations(independent, 2)]
+            pairs = [value for value in pairs if value is not None]
+            if planted is None:  # too short to score, for every pair alike
+                assert pairs == [], todo
+                continue
+            if todo in NOT_SEPARABLE:
+                continue
+            assert pairs, todo
+            assert planted > max(pairs), (copier, todo, planted, max(pairs))
+            checked.append(todo)
+        assert checked == {
+            "copier": ["TODO-1.1-1", "TODO-1.2-1", "TODO-3-2", "TODO-4-1", "TODO-4-2",
+                       "TODO-5-1", "TODO-5-2"],
+            "copier2": ["TODO-1.1-1", "TODO-1.2-1", "TODO-3-2", "TODO-4-2", "TODO-5-2"],
+        }[copier]
     # the known solution's RNN forward, disguised, ranks above every independent pair too
     borrowed = score(rows, "borrower", "known: public-repo", "TODO-5-2")
     assert borrowed > max(v for a, b in combinations(independent, 2)
@@ -257,11 +263,12 @@ def test_planted_copies_rank_above_every_pair_of_independent_solutions(classroom
     threshold = load_similarity(default_settings_path()).threshold
     overall = {frozenset((who(row["first"]), who(row["second"]))):
                (float(row["overall"]), row["flagged"]) for row in rows}
-    copy_overall, copy_flag = overall[frozenset(("s1", "copier"))]
-    assert copy_overall >= threshold and copy_flag == "yes"
+    copies = [overall[frozenset((f"s{index}", copier))] for index, (copier, _) in
+              COPIERS.items()]
+    assert all(value >= threshold and flag == "yes" for value, flag in copies)
     for a, b in combinations(independent, 2):
         assert overall[frozenset((a, b))][1] == "no", (a, b)
-        assert overall[frozenset((a, b))][0] < copy_overall
+        assert overall[frozenset((a, b))][0] < min(value for value, _ in copies)
     # s0 holds the reference, which is the known solution: identical, ranked first (with
     # the hostile student, whose RNN is the reference too)
     top = [row for row in rows if row["overall"] == "1.0000"]
@@ -270,8 +277,8 @@ def test_planted_copies_rank_above_every_pair_of_independent_solutions(classroom
     assert all(row["flagged"] == "yes" for row in top) and rows[:len(top)] == top
     between_students = [row for row in rows if row["second_is_known"] == "no"
                         and "hostile<script>" not in (who(row["first"]), who(row["second"]))]
-    assert {who(between_students[0]["first"]), who(between_students[0]["second"])} == \
-        {"s1", "copier"}
+    assert [{who(row["first"]), who(row["second"])} for row in between_students[:2]] in (
+        [{"s1", "copier"}, {"s2", "copier2"}], [{"s2", "copier2"}, {"s1", "copier"}])
 
 
 def test_hostile_submissions_are_reported_and_escaped(classroom) -> None:
@@ -318,8 +325,10 @@ def test_students_can_be_shown_by_the_leaderboards_anonymous_ids(classroom, tmp_
     leaderboard = load_settings().results.leaderboard
     for index in range(STUDENTS):
         assert anonymous_id(f"s{index}", leaderboard) in text
-        assert f"Student {index}" not in text
+        assert f"Student {index}" not in text and f"s{index}_" not in text
+        assert f"s{index} " not in text and f">s{index}<" not in text
     assert "Copy Cat" not in text and anonymous_id("copier", leaderboard) in text
+    assert "copier" not in text.replace(anonymous_id("copier", leaderboard), "")
 
 
 def test_an_nbgrader_course_folder_is_read_too(tmp_path) -> None:
@@ -402,7 +411,7 @@ def test_the_page_opens_in_chromium_offline_without_running_student_text(classro
             page.goto(page_path.as_uri())
             expect(page.locator("h1")).to_have_text("Code similarity: class")
             expect(page.locator(".caution")).to_contain_text("not a verdict")
-            expect(page.locator("tr.flagged", has_text="copier")).to_have_count(1)
+            expect(page.locator("tr.flagged", has_text="Copy Cat")).to_have_count(1)
             expect(page.locator("tr.flagged", has_text="Student 3")).to_have_count(0)
             expect(page.locator("#pair-1 ~ .side pre mark").first).to_be_visible()
             assert page.locator("img").count() == 0 and page.locator("script").count() == 0

@@ -16,7 +16,7 @@ from autograder.similarity.compare import Author, PairResult, compare_authors
 from autograder.similarity.fingerprints import boilerplate_hashes, fingerprint
 from autograder.similarity.regions import TodoSpec, extract_regions, specs_by_file
 from autograder.similarity.settings import SimilaritySettings
-from autograder.similarity.sources import SourceFiles
+from autograder.similarity.sources import Skipped, SourceFiles
 
 LABEL_CHARS = 80
 #: Fewer authors are fingerprinted in this process: starting worker processes costs more.
@@ -31,6 +31,7 @@ class SimilarityResult:
     students: list[Author]
     known: list[Author]
     pairs: list[PairResult]
+    #: ``(who, why)`` of each submission not compared, named as the students are.
     skipped: list[tuple[str, str]]
     settings: SimilaritySettings
 
@@ -99,7 +100,7 @@ def build_authors(jobs: list[Job], workers: int, progress: bool) -> list[Author]
 
 def analyse(students: list[SourceFiles], known: list[SourceFiles], specs: list[TodoSpec],
             settings: SimilaritySettings, leaderboard: LeaderboardSettings,
-            skipped: list[tuple[str, str]] | None = None,
+            skipped: list[Skipped] | None = None,
             progress: bool = True, workers: int = 1) -> SimilarityResult:
     """Regions, fingerprints and every pair's scores, ranked."""
     boilerplate = todo_boilerplate(specs, settings.k)
@@ -111,5 +112,17 @@ def analyse(students: list[SourceFiles], known: list[SourceFiles], specs: list[T
     student_authors, known_authors = authors[:len(students)], authors[len(students):]
     pairs = compare_authors(student_authors, known_authors, [spec.todo for spec in specs],
                             settings.min_region_chars, settings.weak_todos, progress)
-    return SimilarityResult(specs, student_authors, known_authors, pairs, list(skipped or []),
-                            settings)
+    return SimilarityResult(specs, student_authors, known_authors, pairs,
+                            [skipped_row(item, settings.naming, leaderboard)
+                             for item in skipped or []], settings)
+
+
+def skipped_row(item: Skipped, naming: str, leaderboard: LeaderboardSettings) -> tuple[str, str]:
+    """How the report lists a submission not compared: by file (and student ID), or, under
+    the leaderboard's anonymous ids, by the student's id only (file names from an LMS
+    hold names)."""
+    if naming == "leaderboard":
+        who = anonymous_id(item.student, leaderboard) if item.student else "a submission"
+        return who, item.reason
+    who = f"{item.source} ({item.student})" if item.student else item.source
+    return who, item.reason

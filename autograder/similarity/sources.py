@@ -70,12 +70,21 @@ class SourceFiles:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A submission not compared: where it is, why, and whose (``""``: unknown)."""
+
+    source: str
+    reason: str
+    student: str = ""
+
+
 @dataclass
 class ClassFiles:
     """The students' latest final submissions and the submissions not used."""
 
     students: list[SourceFiles]
-    skipped: list[tuple[str, str]]
+    skipped: list[Skipped]
 
 
 def read_text(path: Path, label: str, max_bytes: int, problems: list[str]) -> str | None:
@@ -146,7 +155,7 @@ def read_batch_folder(folder: Path, files: list[str], settings: GradingSettings,
                       max_bytes: int, kind: str = "final",
                       progress: bool = True) -> ClassFiles:
     """The latest ``kind`` submission of each student in a ``grade-batch`` folder."""
-    skipped: list[tuple[str, str]] = []
+    skipped: list[Skipped] = []
     by_student: dict[str, list[_Candidate]] = {}
     submissions = find_submissions(folder)
     with tempfile.TemporaryDirectory(prefix="ner-similarity-") as scratch:
@@ -157,10 +166,10 @@ def read_batch_folder(folder: Path, files: list[str], settings: GradingSettings,
                 read, found_kind = _read_submission(path, folder, Path(scratch), files,
                                                     settings, max_bytes)
             except SubmissionRejected as exc:
-                skipped.append((relative, f"not read: {exc}"))
+                skipped.append(Skipped(relative, f"not read: {exc}"))
                 continue
             if found_kind != kind:
-                skipped.append((relative, f"a {found_kind} submission"))
+                skipped.append(Skipped(relative, f"a {found_kind} submission", read.key))
                 continue
             rank = (submission_number(path.name), relative)
             by_student.setdefault(read.key, []).append(_Candidate(path, rank, read))
@@ -168,9 +177,10 @@ def read_batch_folder(folder: Path, files: list[str], settings: GradingSettings,
     for key in sorted(by_student):
         ordered = sorted(by_student[key], key=lambda c: c.rank)
         students.append(ordered[-1].files)
-        skipped += [(older.files.source, f"an older submission of {key} than "
-                                         f"{ordered[-1].files.source}") for older in ordered[:-1]]
-    return ClassFiles(students, sorted(skipped))
+        skipped += [Skipped(older.files.source, "an older submission (the student's latest "
+                                                "final one is compared)", key)
+                    for older in ordered[:-1]]
+    return ClassFiles(students, sorted(skipped, key=lambda item: (item.source, item.reason)))
 
 
 def is_nbgrader_folder(folder: Path) -> bool:
@@ -191,7 +201,8 @@ def read_nbgrader_folder(folder: Path, files: list[str], max_bytes: int,
                    and (assignment is None or item.name == assignment)
                    and (item / PACKAGE_FOLDER).is_dir()]
         if not folders:
-            skipped.append((student.name, "no assignment folder with ner_helpers/"))
+            skipped.append(Skipped(student.name, "no assignment folder with ner_helpers/",
+                                   student.name))
             continue
         for item in folders:
             key = student.name if len(folders) == 1 else f"{student.name}/{item.name}"
