@@ -64,7 +64,9 @@ def study_trials(url: str, name: str) -> list:
     """Every trial of the study (Optuna's frozen trials), in trial order."""
     import optuna
 
-    return optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
+    from ner_helpers.sweep.storage import with_driver
+
+    return optuna.load_study(study_name=name, storage=with_driver(url)).get_trials(deepcopy=False)
 
 
 def assert_grid_complete_once(trials: list, grid_size: int = 4) -> None:

@@ -18,7 +18,7 @@ from optuna.storages import RDBStorage
 
 from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.errors import KitError
-from ner_helpers.sweep.sweep_file import SweepFile
+from ner_helpers.sweep.sweep_file import SweepFile, key_lines
 
 #: Study user attributes written by the worker that creates the study.
 FINGERPRINT_ATTR = "sweep_fingerprint"
@@ -26,6 +26,8 @@ SOURCE_ATTR = "sweep_file"
 READY_ATTR = "sweep_grid_ready"
 #: How long a worker waits for the worker that created the study to enqueue its grid.
 READY_TIMEOUT_S = 120.0
+#: Tries at opening a storage whose tables another worker is creating at that moment.
+TABLE_RACE_ATTEMPTS = 5
 
 
 def sweeps_dir() -> Path:
@@ -44,6 +46,19 @@ def masked(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
+def with_driver(url: str) -> str:
+    """A plain ``postgresql://`` URL names the driver installed (the ``sweep`` extra
+    installs psycopg2; SQLAlchemy 2.1 would otherwise look for psycopg 3)."""
+    import importlib.util
+
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres") \
+            and importlib.util.find_spec("psycopg") is None \
+            and importlib.util.find_spec("psycopg2") is not None:
+        return f"postgresql+psycopg2://{rest}"
+    return url
+
+
 def open_storage(url: str, heartbeat_seconds: float | None, where: str) -> RDBStorage:
     """The RDB storage at ``url``; a worker silent for three heartbeats counts as
     killed, and its trial is failed and enqueued again. Any problem reaching it is
@@ -58,23 +73,33 @@ def open_storage(url: str, heartbeat_seconds: float | None, where: str) -> RDBSt
         engine = {"connect_args": {"timeout": 60}}
     elif url.startswith("postgresql"):
         engine = {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(url, engine_kwargs=engine, **settings)
-    except Exception as exc:  # sqlalchemy raises many types: bad URL, refused, password
-        reason = " ".join(str(exc).split())[:240]
-        raise KitError(f"{where}: storage: cannot open {masked(url)} "
-                       f"({type(exc).__name__}: {reason})") from None
+    for attempt in range(TABLE_RACE_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(with_driver(url), engine_kwargs=engine, **settings)
+        except Exception as exc:  # sqlalchemy raises many types: bad URL, refused, password
+            # Workers started together on an empty database race to create Optuna's
+            # tables; the loser sees "already exists" and simply opens them again.
+            if "already exists" in str(exc) and attempt + 1 < TABLE_RACE_ATTEMPTS:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            reason = " ".join(str(exc).split())[:240]
+            raise KitError(f"{where}: storage: cannot open {masked(url)} "
+                           f"({type(exc).__name__}: {reason})") from None
+    raise AssertionError("unreachable")
 
 
 def retry_callback() -> Any:
     """Optuna's callback that enqueues a failed trial's point again (named
     ``RetryHeartbeatStaleTrialCallback`` from Optuna 4.9, ``RetryFailedTrialCallback`` before)."""
     storages = optuna.storages
-    if hasattr(storages, "RetryHeartbeatStaleTrialCallback"):
-        return storages.RetryHeartbeatStaleTrialCallback(max_retry=None)
-    return storages.RetryFailedTrialCallback(max_retry=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        if hasattr(storages, "RetryHeartbeatStaleTrialCallback"):
+            return storages.RetryHeartbeatStaleTrialCallback(max_retry=None)
+        return storages.RetryFailedTrialCallback(max_retry=None)
 
 
 def retry_callback_setting() -> dict[str, Any]:
@@ -122,19 +147,27 @@ def open_study(sweep: SweepFile, storage: RDBStorage) -> optuna.Study:
     return study
 
 
+def _name_location(sweep: SweepFile) -> str:
+    """``FILE:LINE`` of the sweep file's ``name`` key (``FILE`` when it has none)."""
+    line = key_lines(sweep.path.read_text(encoding="utf-8")).get("name")
+    return f"{sweep.path}:{line}" if line else str(sweep.path)
+
+
 def _check_joined(sweep: SweepFile, study: optuna.Study) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while True:
         attrs = study.user_attrs
         fingerprint = attrs.get(FINGERPRINT_ATTR)
         if fingerprint is not None and fingerprint != sweep.fingerprint():
-            raise KitError(f"{sweep.path}: name: the study {sweep.name!r} in this storage was "
+            raise KitError(f"{_name_location(sweep)}: name: the study {sweep.name!r} in this "
+                           "storage was "
                            f"made from another sweep file ({attrs.get(SOURCE_ATTR)}); rename "
                            "the sweep or use another --storage")
         if attrs.get(READY_ATTR):
             return
         if time.monotonic() > deadline:
-            raise KitError(f"{sweep.path}: name: the study {sweep.name!r} exists but its grid "
+            raise KitError(f"{_name_location(sweep)}: name: the study {sweep.name!r} exists but "
+                           "its grid "
                            "was never enqueued (its first worker stopped while creating it); "
                            "delete the study and start again")
         time.sleep(0.5)
