@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -126,7 +127,7 @@ class SweepWorker:
         self.sweep, self.study, self.storage = sweep, study, storage
         self.study_id = storage.get_study_id_from_name(sweep.name)
         self.show_progress = show_progress
-        self.poll_seconds = poll_seconds or max(1.0, sweep.heartbeat_seconds / 2)
+        self.poll_seconds = poll_seconds or 1.0
         self.summary = WorkerSummary()
 
     # ------------------------------------------------------------------ claiming
@@ -232,6 +233,7 @@ class SweepWorker:
                 self.summary.pruned += 1
                 return
             except KitError as exc:
+                print(f"trial {trial.number} ({name}) failed: {exc}", file=sys.stderr)
                 trial.set_user_attr("error", str(exc))
                 self.study.tell(trial, state=TrialState.FAIL)
                 self.summary.failed += 1
