@@ -5,7 +5,9 @@ its own, hidden test labels included, so each trial's test F1 is scored), then:
 
 1. runs the seed sweeps ``optimizers-cells``, ``depth`` and ``width`` with
    ``ner-kit sweep SEED --workers W --threads 1`` and times each;
-2. times a 4-point grid twice, side by side in this run: one worker with one thread,
+2. times the notebook's small sweep (section 6; ``sweeps_section`` of notebook.yaml) with
+   one worker and torch's default threads, as the notebook cell runs it;
+3. times a 4-point grid twice, side by side in this run: one worker with one thread,
    then two workers with one thread each, on a study of their own.
 
 Writes ``benchmarks/results/sweep_bench.{json,md}`` and copies each seed sweep's
@@ -30,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "artefacts" / "bench-sweep"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
+NOTEBOOK_RESULTS = ROOT / "notebooks" / "sweep_results"
 SEEDS = ("optimizers-cells", "depth", "width")
 #: The grid timed with one and with two workers: 4 equal-cost points.
 SCALING_SWEEP = """\
@@ -99,6 +102,11 @@ def markdown(results: dict) -> str:
                   f"(load average {sweep['load_average'][0]} at the start, "
                   f"{sweep['load_average'][1]} at the end).", "",
                   (RESULTS_DIR / "sweeps" / sweep["name"] / "table.md").read_text(), ""]
+    notebook = results.get("notebook_sweep")
+    if notebook:
+        lines += ["## The notebook's sweep", "",
+                  f"`{notebook['name']}` (notebook section 6): {notebook['trials']} trials in "
+                  f"{notebook['seconds']} s, one worker, torch's default threads.", ""]
     scaling = results.get("scaling")
     if scaling:
         lines += ["## Workers on one study", "",
@@ -141,10 +149,29 @@ def main() -> int:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(BENCH_DIR / "artefacts" / "sweeps" / name, target)
+        # The instructor's precomputed study, shown by the notebook's section 6.
+        shown = NOTEBOOK_RESULTS / name
+        if shown.exists():
+            shutil.rmtree(shown)
+        shutil.copytree(target, shown)
         results["sweeps"].append({"name": name, "trials": len(rows), "wall_seconds": seconds,
                                   "load_average": [load_before, load_average()],
                                   "table": rows})
         print(f"  {len(rows)} trials in {seconds} s", flush=True)
+        write_results(results)
+    if not args.only:
+        import yaml
+
+        from ner_helpers.config import load_config
+
+        spec = load_config("notebook")["sweeps_section"]["sweep"]
+        path = BENCH_DIR / f"{spec['name']}.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        print("the notebook's sweep...", flush=True)
+        seconds = ner_kit("sweep", str(path), "--no-progress", threads=os.cpu_count() or 1)
+        results["notebook_sweep"] = {"name": spec["name"], "seconds": seconds,
+                                     "trials": len(read_table(spec["name"]))}
+        print(f"  {seconds} s", flush=True)
         write_results(results)
     if not args.no_scaling:
         walls = {}
