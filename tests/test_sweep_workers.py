@@ -158,3 +158,38 @@ def test_interrupted_and_killed_workers_leave_a_grid_the_rerun_finishes(project)
     for folder in trials_dir.iterdir():
         log = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
         assert [entry["epoch"] for entry in log] == list(range(1, 9)), folder.name
+
+
+PRUNING_SWEEP = """\
+name: pruned
+base: rnn
+settings:
+  training.epochs: 3
+  training.batch_size: 8
+  model.embedding_dim: 48
+  model.hidden_dim: 48
+  model.num_layers: 1
+  model.cell: gru
+  training.average_last_epochs: 1
+axes:
+  training.lr: [0.01, 0.02, 0.0]
+pruning: true
+"""
+
+
+def test_a_trial_below_the_median_is_pruned_and_its_epoch_recorded(project):
+    (project / "pruned.yaml").write_text(PRUNING_SWEEP)
+    url = f"sqlite:///{project / 'pruned.db'}"
+    ner_kit(project, "sweep", "pruned.yaml", "--storage", url, "--no-progress")
+    trials = {t.params["training.lr"]: t for t in study_trials(url, "pruned")}
+    assert [trials[lr].state.name for lr in (0.01, 0.02)] == ["COMPLETE", "COMPLETE"]
+    frozen = trials[0.0]  # never learns: below the median from the first epoch on
+    assert frozen.state.name == "PRUNED" and frozen.user_attrs["pruned_epoch"] == 1
+    folder = project / "artefacts" / "experiments" / frozen.user_attrs["experiment"]
+    log = (folder / "metrics.jsonl").read_text().splitlines()
+    assert len(log) == 1 and (folder / "checkpoints" / "epoch_001.pt").is_file()
+    rows = {row["training.lr"]: row
+            for row in csv.DictReader((project / "artefacts" / "sweeps" / "pruned" /
+                                       "table.csv").open())}
+    assert rows["0.0"]["state"] == "pruned" and rows["0.0"]["pruned_epoch"] == "1"
+    assert rows["0.01"]["pruned_epoch"] == ""
