@@ -122,3 +122,25 @@ def test_sweep_commands_have_help():
         with pytest.raises(SystemExit) as exit_info:
             main([command, "--help"])
         assert exit_info.value.code == 0
+
+
+def test_a_tpe_sweep_samples_inside_its_ranges(project):
+    from ner_helpers.sweep.worker import SweepWorker, suggest
+
+    text = GOOD.replace("sampler: grid", "").split("linked:")[0] + """\
+  training.lr: {low: 0.0001, high: 0.01, log: true}
+  model.hidden_dim: {low: 8, high: 64}
+sampler: tpe
+trials: 3
+"""
+    sweep = load_sweep_file(write(project, text))
+    storage = open_storage(f"sqlite:///{project / 'tpe.db'}", 1, "tpe.yaml")
+    study = open_study(sweep, storage)
+    assert study.get_trials() == []  # nothing enqueued: TPE samples each trial
+    worker = SweepWorker(sweep, study, storage)
+    trial = worker.next_trial()
+    params = suggest(sweep, trial)
+    assert 0.0001 <= params["training.lr"] <= 0.01
+    assert isinstance(params["model.hidden_dim"], int) and 8 <= params["model.hidden_dim"] <= 64
+    assert params["model.cell"] in ("rnn", "gru")
+    assert sweep.trial_config(params)["model"]["hidden_dim"] == params["model.hidden_dim"]

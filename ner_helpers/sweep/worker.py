@@ -20,6 +20,7 @@ import re
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,7 +163,9 @@ class SweepWorker:
         killed, and its point comes back as a waiting trial once its heartbeat is stale.
         """
         while True:
-            fail_stale_trials(self.study)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                fail_stale_trials(self.study)
             trial_id = self._claim_waiting()
             if trial_id is not None:
                 return optuna.Trial(self.study, trial_id)
@@ -176,7 +179,10 @@ class SweepWorker:
                         return None
                     time.sleep(self.poll_seconds)
                     continue
-                return self.study.ask()
+                with warnings.catch_warnings():
+                    # The heartbeat is this worker's own (_Heartbeat), not Study.optimize's.
+                    warnings.filterwarnings("ignore", "Heartbeat of storage")
+                    return self.study.ask()
             if counts[TrialState.RUNNING] == 0:
                 return None  # the points left failed with an error: nothing to retry
             time.sleep(self.poll_seconds)
