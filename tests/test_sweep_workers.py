@@ -81,8 +81,8 @@ def test_report_figures_equal_the_trials_logs(project, two_worker_study):
     url, _ = two_worker_study
     out = ner_kit(project, "sweep-report", "two-workers", "--storage", url, "--out", "report")
     report = project / "report"
-    assert {"table.csv", "table.md", "metric_by_axis.png",
-            "curves_by_axis.png"} <= {p.name for p in report.iterdir()}
+    assert {"table.csv", "table.md", "metric_by_axis.png", "curves_by_axis.png",
+            "optimization_history.png"} <= {p.name for p in report.iterdir()}
     rows = list(csv.DictReader((report / "table.csv").open()))
     assert len(rows) == 4
     for row in rows:

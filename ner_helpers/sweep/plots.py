@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ner_helpers.sweep.report import TrialRow
 
@@ -73,6 +74,7 @@ def curves_by_axis(rows: list[TrialRow], metric: str = "weighted_f1") -> Figure:
                            label=None if labelled else _label(value))
                 labelled = True
         panel.set_title(axis)
+        panel.xaxis.set_major_locator(MaxNLocator(integer=True))
         panel.set_xlabel("epoch")
         panel.set_ylabel("validation entity F1")
         panel.grid(alpha=0.3)
@@ -81,9 +83,33 @@ def curves_by_axis(rows: list[TrialRow], metric: str = "weighted_f1") -> Figure:
     return fig
 
 
-def save_plots(rows: list[TrialRow], out_dir: Path, metric: str = "weighted_f1") -> dict:
-    """Write ``metric_by_axis.png`` and ``curves_by_axis.png``; return their paths."""
+def optimization_history(study) -> Figure:
+    """Optuna's own plot: each finished trial's value in trial order, with the best so far."""
+    import warnings
+
+    import optuna
+    from optuna.visualization.matplotlib import plot_optimization_history
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        axes = plot_optimization_history(study, target_name="validation entity F1")
+    figure = axes.get_figure()
+    figure.set_size_inches(6, 3.6)
+    figure.tight_layout()
+    return figure
+
+
+def save_plots(rows: list[TrialRow], out_dir: Path, metric: str = "weighted_f1",
+               study=None) -> dict:
+    """Write ``metric_by_axis.png``, ``curves_by_axis.png`` and, given the study, Optuna's
+    ``optimization_history.png``; return their paths."""
     written = {}
+    if study is not None:
+        figure = optimization_history(study)
+        path = out_dir / "optimization_history.png"
+        figure.savefig(path, dpi=110, metadata={"Software": None}, bbox_inches="tight")
+        plt.close(figure)
+        written["optimization_history"] = path
     for key, figure in (("metric_by_axis", metric_by_axis(rows)),
                         ("curves_by_axis", curves_by_axis(rows, metric))):
         path = out_dir / f"{key}.png"

@@ -137,5 +137,5 @@ def write_report(study: optuna.Study, out_dir: Path, metric: str = "weighted_f1"
     if plots and rows:
         from ner_helpers.sweep.plots import save_plots
 
-        written.update(save_plots(rows, out_dir, metric))
+        written.update(save_plots(rows, out_dir, metric, study))
     return written
