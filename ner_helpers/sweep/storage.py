@@ -160,16 +160,15 @@ def _check_joined(sweep: SweepFile, study: optuna.Study) -> None:
         fingerprint = attrs.get(FINGERPRINT_ATTR)
         if fingerprint is not None and fingerprint != sweep.fingerprint():
             raise KitError(f"{_name_location(sweep)}: name: the study {sweep.name!r} in this "
-                           "storage was "
-                           f"made from another sweep file ({attrs.get(SOURCE_ATTR)}); rename "
-                           "the sweep or use another --storage")
+                           f"storage was made from another sweep file "
+                           f"({attrs.get(SOURCE_ATTR)}); rename the sweep or use another "
+                           "--storage")
         if attrs.get(READY_ATTR):
             return
         if time.monotonic() > deadline:
-            raise KitError(f"{_name_location(sweep)}: name: the study {sweep.name!r} exists but "
-                           "its grid "
-                           "was never enqueued (its first worker stopped while creating it); "
-                           "delete the study and start again")
+            raise KitError(f"{_name_location(sweep)}: name: the study {sweep.name!r} exists "
+                           "but its grid was never enqueued (its first worker stopped while "
+                           "creating it); delete the study and start again")
         time.sleep(0.5)
 
 
