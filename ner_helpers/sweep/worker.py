@@ -238,9 +238,10 @@ class SweepWorker:
                 self.study.tell(trial, state=TrialState.PRUNED)
                 self.summary.pruned += 1
                 return
-            except KitError as exc:
-                print(f"trial {trial.number} ({name}) failed: {exc}", file=sys.stderr)
-                trial.set_user_attr("error", str(exc))
+            except Exception as exc:  # a bad setting, or an unfinished TODO in the model
+                problem = str(exc) if isinstance(exc, KitError) else f"{type(exc).__name__}: {exc}"
+                print(f"trial {trial.number} ({name}) failed: {problem}", file=sys.stderr)
+                trial.set_user_attr("error", problem)
                 self.study.tell(trial, state=TrialState.FAIL)
                 self.summary.failed += 1
                 return
