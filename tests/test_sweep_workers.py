@@ -26,6 +26,8 @@ from sweep_project import (  # noqa: E402
     write_sweep,
 )
 
+from ner_helpers.cli.main import main  # noqa: E402
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep-workers")]
 
 
@@ -77,9 +79,11 @@ def test_two_workers_on_one_sqlite_study_run_each_point_once(project, two_worker
     assert json.loads(scored)["weighted_f1"] == pytest.approx(log[best - 1]["val"]["weighted_f1"])
 
 
-def test_report_figures_equal_the_trials_logs(project, two_worker_study):
+def test_report_figures_equal_the_trials_logs(project, two_worker_study, monkeypatch, capsys):
     url, _ = two_worker_study
-    out = ner_kit(project, "sweep-report", "two-workers", "--storage", url, "--out", "report")
+    monkeypatch.chdir(project)
+    assert main(["sweep-report", "two-workers", "--storage", url, "--out", "report"]) == 0
+    out = capsys.readouterr().out
     report = project / "report"
     assert {"table.csv", "table.md", "metric_by_axis.png", "curves_by_axis.png",
             "optimization_history.png"} <= {p.name for p in report.iterdir()}
@@ -98,7 +102,7 @@ def test_report_figures_equal_the_trials_logs(project, two_worker_study):
         assert row["model.cell"] == config["cell"]
         assert int(row["parameters"]) > 0
         assert row["test_f1"] != ""  # the sample's hidden test labels are at hand
-    assert "| model.cell | training.optimizer | val_f1 |" in out.stdout
+    assert "| model.cell | training.optimizer | val_f1 |" in out
 
 
 def wait_for(path_glob: Path, pattern: str, timeout: float = 180) -> Path:
@@ -177,10 +181,11 @@ pruning: true
 """
 
 
-def test_a_trial_below_the_median_is_pruned_and_its_epoch_recorded(project):
+def test_a_trial_below_the_median_is_pruned_and_its_epoch_recorded(project, monkeypatch):
     (project / "pruned.yaml").write_text(PRUNING_SWEEP)
     url = f"sqlite:///{project / 'pruned.db'}"
-    ner_kit(project, "sweep", "pruned.yaml", "--storage", url, "--no-progress")
+    monkeypatch.chdir(project)
+    assert main(["sweep", "pruned.yaml", "--storage", url, "--no-progress"]) == 0
     trials = {t.params["training.lr"]: t for t in study_trials(url, "pruned")}
     assert [trials[lr].state.name for lr in (0.01, 0.02)] == ["COMPLETE", "COMPLETE"]
     frozen = trials[0.0]  # never learns: below the median from the first epoch on
