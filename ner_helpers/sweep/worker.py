@@ -235,21 +235,36 @@ class SweepWorker:
                                         show_progress=self.show_progress,
                                         trainer_class=reporting_trainer(on_epoch))
             except optuna.TrialPruned:
-                self.study.tell(trial, state=TrialState.PRUNED)
+                self._tell(trial, state=TrialState.PRUNED)
                 self.summary.pruned += 1
                 return
             except Exception as exc:  # a bad setting, or an unfinished TODO in the model
                 problem = str(exc) if isinstance(exc, KitError) else f"{type(exc).__name__}: {exc}"
                 print(f"trial {trial.number} ({name}) failed: {problem}", file=sys.stderr)
                 trial.set_user_attr("error", problem)
-                self.study.tell(trial, state=TrialState.FAIL)
+                self._tell(trial, state=TrialState.FAIL)
                 self.summary.failed += 1
                 return
-            for key, value in trial_figures(result.folder).items():
-                trial.set_user_attr(key, value)
+            try:
+                for key, value in trial_figures(result.folder).items():
+                    trial.set_user_attr(key, value)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                pass  # taken over by another worker: _tell below says so
             scores = result.val_scores or {}
-            self.study.tell(trial, float(scores.get(self.sweep.metric, 0.0)))
-            self.summary.completed += 1
+            if self._tell(trial, float(scores.get(self.sweep.metric, 0.0))):
+                self.summary.completed += 1
+
+    def _tell(self, trial: optuna.Trial, value: float | None = None,
+              state: TrialState | None = None) -> bool:
+        """Finish ``trial``; False when another worker already failed it (this worker
+        missed its heartbeats), so the result is dropped and its retry counts instead."""
+        try:
+            self.study.tell(trial, value, state=state)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            print(f"trial {trial.number}: another worker took it over after missed heartbeats; "
+                  "this result is dropped", file=sys.stderr)
+            return False
+        return True
 
 
 def _logged_epochs(folder: Path) -> list[dict[str, Any]]:
