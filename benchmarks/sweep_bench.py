@@ -91,12 +91,33 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def pivot(rows: list[dict], row_key: str, column_key: str, value: str) -> list[str]:
+    """A Markdown table of ``value`` with one row per ``row_key`` value and one column per
+    ``column_key`` value, in the order they first appear; the best of each row in bold."""
+    row_values = list(dict.fromkeys(row[row_key] for row in rows))
+    column_values = list(dict.fromkeys(row[column_key] for row in rows))
+    cells = {(row[row_key], row[column_key]): row.get(value, "") for row in rows}
+    lines = [f"| {row_key} | " + " | ".join(column_values) + " |",
+             "|---|" + "---|" * len(column_values)]
+    for row_value in row_values:
+        numbers = [cells.get((row_value, c), "") for c in column_values]
+        best = max((float(n) for n in numbers if n), default=None)
+        shown = [f"**{n}**" if n and float(n) == best else (n or "-") for n in numbers]
+        lines.append(f"| {row_value} | " + " | ".join(shown) + " |")
+    return lines
+
+
 def markdown(results: dict) -> str:
     lines = ["# Sweep bench", "",
              f"Source: `{results['source']}`; {results['machine']}; torch {results['torch']}; "
              f"Optuna {results['optuna']}. Seed sweeps with {results['workers']} workers of one "
              "thread each.", ""]
     for sweep in results["sweeps"]:
+        if sweep["name"] == "optimizers-cells" and sweep["table"] and "test_f1" in \
+                sweep["table"][0]:
+            lines += ["## Test entity F1 at the best validation epoch, per optimizer and cell",
+                      "", *pivot(sweep["table"], "training.optimizer", "model.cell", "test_f1"),
+                      ""]
         lines += [f"## {sweep['name']}", "",
                   f"{sweep['trials']} trials in {sweep['wall_seconds']} s wall "
                   f"(load average {sweep['load_average'][0]} at the start, "
@@ -127,7 +148,12 @@ def main() -> int:
     parser.add_argument("--only", choices=SEEDS, action="append",
                         help="run only these seed sweeps")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling run")
+    parser.add_argument("--markdown-only", action="store_true",
+                        help="rewrite sweep_bench.md from sweep_bench.json, run nothing")
     args = parser.parse_args()
+    if args.markdown_only:
+        write_results(json.loads((RESULTS_DIR / "sweep_bench.json").read_text()))
+        return 0
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
