@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -90,12 +91,14 @@ def optimization_history(study) -> Figure:
     import optuna
     from optuna.visualization.matplotlib import plot_optimization_history
 
-    with warnings.catch_warnings():
+    # Optuna's plots switch matplotlib to its own style for good: rc_context puts the
+    # settings back afterwards, so that later figures keep the kit's look.
+    with warnings.catch_warnings(), matplotlib.rc_context():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         axes = plot_optimization_history(study, target_name="validation entity F1")
-    figure = axes.get_figure()
-    figure.set_size_inches(6, 3.6)
-    figure.tight_layout()
+        figure = axes.get_figure()
+        figure.set_size_inches(6, 3.6)
+        figure.tight_layout()
     return figure
 
 

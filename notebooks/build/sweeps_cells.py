@@ -10,6 +10,7 @@ autograder/config/release.yaml is on.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -33,8 +34,10 @@ def rerun_time_note() -> str:
         results = json.loads(BENCH_FILE.read_text(encoding="utf-8"))
         run = results.get("notebook_sweep")
         if run:
-            measured = (f"{duration(run['seconds'])} on a {results['machine'].split(', ')[-1]} "
-                        f"CPU ({run['trials']} trials, measured by `make bench-sweep`)")
+            cores = re.search(r"(\d+) cores", results.get("machine", ""))
+            machine = f"a {cores.group(1)}-core CPU" if cores else "a CPU"
+            measured = (f"{duration(run['seconds'])} on {machine} ({run['trials']} trials, "
+                        f"{run['seconds']:.0f} s, measured by `make bench-sweep`)")
     return f"**Time:** {measured}. {GPU_SWEEP}"
 
 
