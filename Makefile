@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading bench-similarity release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading bench-similarity bench-sweep release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -60,6 +60,9 @@ bench-grading: $(STAMP)  ## time and peak memory of grading one final submission
 
 bench-similarity: $(STAMP)  ## time and peak memory of `ner-instructor similarity` on 300 generated submissions
 	$(BIN)/python benchmarks/similarity_budget.py --students 300
+
+bench-sweep: $(STAMP)  ## the three seed sweeps and 1-vs-2 worker scaling (DATA_SRC; docs/sweeps.md)
+	$(BIN)/python benchmarks/sweep_bench.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 release: $(STAMP)  ## build the student release (with leak check); RELEASE_ARGS=--allow-placeholder-url for a dry run
 	$(BIN)/ner-instructor release $(RELEASE_ARGS)
