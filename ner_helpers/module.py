@@ -15,10 +15,10 @@ class Module(nn.Module):
     """``torch.nn.Module`` with the kit's conveniences."""
 
     def init_weights(self) -> None:
-        """Xavier-normal weights for every linear and embedding layer, zero biases,
-        and a zero row for the embedding's padding index."""
+        """Xavier-normal weights for every linear, 1-D convolution and embedding layer,
+        zero biases, and a zero row for the embedding's padding index."""
         for module in self.modules():
-            if isinstance(module, nn.Linear):
+            if isinstance(module, (nn.Linear, nn.Conv1d)):
                 nn.init.xavier_normal_(module.weight)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
