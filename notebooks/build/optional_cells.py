@@ -14,7 +14,9 @@ import importlib
 from cells import in_section
 
 #: Section name (release.yaml ``optional_sections``) -> module of this folder.
-SECTION_MODULES: dict[str, str] = {}
+SECTION_MODULES: dict[str, str] = {
+    "vectors-and-taggers": "vectors_and_taggers_cells",
+}
 
 
 def optional_sections() -> list[dict]:
