@@ -190,3 +190,19 @@ def test_build_predictor_reads_before_building_and_freezes(tmp_path, capsys):
     config["model"]["embedding_dim"] = 8
     with pytest.raises(KitError, match="dimension 3 but model.embedding_dim is 8"):
         build_predictor(config, tokenizer, rows)
+
+
+def test_a_word2vec_binary_file_reads_through_gensim(tmp_path):
+    from gensim.models import KeyedVectors
+
+    keyed = KeyedVectors(3)
+    keyed.add_vectors(["the", "bank"], torch.tensor([[0.1, 0.2, 0.3], [1.0, 2.0, 3.0]]).numpy())
+    path = tmp_path / "vectors.bin"
+    keyed.save_word2vec_format(str(path), binary=True)
+    found = read_vectors(path, wanted={"bank"})
+    assert found.dim == 3 and found.rows == 2 and list(found.vectors) == ["bank"]
+    assert found.vectors["bank"].tolist() == pytest.approx([1.0, 2.0, 3.0])
+    assert found.as_keyed_vectors().most_similar("bank", topn=1) == []
+    broken = write(tmp_path, b"2 3\nthe \x00\x01", "broken.bin")
+    with pytest.raises(KitError, match=f"^{broken}: not a word2vec binary file"):
+        read_vectors(broken)
