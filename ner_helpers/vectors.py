@@ -243,8 +243,7 @@ def align_vectors(token2id: Mapping[str, int], vectors: Mapping[str, torch.Tenso
             source, code = vectors[word.lower()], LOWERCASE
         else:
             continue
-        with torch.no_grad():
-            table[index] = torch.as_tensor(source, dtype=table.dtype)
+        table[index] = torch.as_tensor(source, dtype=table.dtype)
         match[index] = code
     return match
     ### END SOLUTION

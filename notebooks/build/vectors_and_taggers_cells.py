@@ -235,7 +235,7 @@ def taggers_part() -> list[dict]:
         code("s7-receptive", """
             cnn_model = tagger_runs["cnn"].model.cpu().eval()
             ids = tokenizer.tokenize(EXAMPLE["text"])["input_ids"].unsqueeze(0)
-            with torch.no_grad():
+            with torch.inference_mode():
                 embeddings = cnn_model.embedding(ids)
                 moved = embeddings.clone()
                 middle = ids.shape[1] // 2
