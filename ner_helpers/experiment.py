@@ -89,7 +89,7 @@ def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
         from ner_helpers import vectors  # local: only runs with vectors read it
 
         vector_file = vectors.read_vectors(
-            resolve_path(model_settings["pretrained_vectors"]),
+            vectors.vectors_path(str(model_settings["pretrained_vectors"])),
             vectors.wanted_words(tokenizer.token2id),
             kit_config()["data"].get("progress_min_bytes"))
         model_settings["embedding_dim"] = vectors.check_dimension(

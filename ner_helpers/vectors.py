@@ -54,6 +54,8 @@ MISSING = 0      # neither the word nor its lowercase form is in the file
 EXACT = 1        # the word itself is in the file
 LOWERCASE = 2    # only the lowercased word is in the file
 MATCH_NAMES = {EXACT: "exact", LOWERCASE: "lowercase", MISSING: "missing"}
+#: ``model.pretrained_vectors: hub:OWNER/NAME/FILE`` names a file of a hub dataset repository.
+HUB_PREFIX = "hub:"
 #: The files of an experiment folder that hold the coverage report.
 COVERAGE_JSON = "vectors_coverage.json"
 COVERAGE_TEXT = "vectors_coverage.txt"
@@ -201,6 +203,32 @@ def _read_binary(path: Path, wanted: Collection[str] | None) -> VectorFile:
                for word in keyed.index_to_key if keep is None or word in keep}
     return VectorFile(path, int(keyed.vector_size), vectors, len(keyed),
                       (len(keyed), int(keyed.vector_size)))
+
+
+def vectors_path(source: str) -> Path:
+    """The local file of ``model.pretrained_vectors``: a path (relative ones from the
+    project root), or ``hub:OWNER/NAME/FILE``, a file of a Hugging Face hub dataset
+    repository, downloaded once into the hub's cache (online only)."""
+    from ner_helpers.config import resolve_path
+
+    if not source.startswith(HUB_PREFIX):
+        return resolve_path(source)
+    parts = source.removeprefix(HUB_PREFIX).split("/")
+    if len(parts) < 3 or not all(parts):
+        raise KitError(f"{source}: a hub vector file is hub:OWNER/NAME/FILE (a file of a "
+                       "dataset repository)")
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise KitError(f"{source}: reading from the hub needs huggingface_hub: "
+                       "pip install 'ner-course-kit[hub]'") from None
+    try:
+        return Path(hf_hub_download("/".join(parts[:2]), "/".join(parts[2:]),
+                                    repo_type="dataset"))
+    except Exception as exc:  # offline, unknown repository or file: one line, no traceback
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise KitError(f"{source}: could not download the vector file "
+                       f"({type(exc).__name__}: {message})") from None
 
 
 def wanted_words(token2id: Mapping[str, int]) -> set[str]:

@@ -27,6 +27,7 @@ from ner_helpers.vectors import (
     load_pretrained_table,
     read_vectors,
     token_counts,
+    vectors_path,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,3 +207,12 @@ def test_a_word2vec_binary_file_reads_through_gensim(tmp_path):
     broken = write(tmp_path, b"2 3\nthe \x00\x01", "broken.bin")
     with pytest.raises(KitError, match=f"^{broken}: not a word2vec binary file"):
         read_vectors(broken)
+
+
+def test_a_hub_file_offline_is_one_error_line(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(KitError, match=r"^hub:owner/glove/vectors.txt: could not download"):
+        vectors_path("hub:owner/glove/vectors.txt")
+    with pytest.raises(KitError, match="hub:OWNER/NAME/FILE"):
+        vectors_path("hub:owner/glove")
+    assert vectors_path("/tmp/some.txt") == Path("/tmp/some.txt")
