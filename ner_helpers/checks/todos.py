@@ -4,9 +4,9 @@ optional sections whose files this copy of the package holds."""
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ner_helpers.checks import (
     collator_checks,
@@ -68,12 +68,10 @@ OPTIONAL_TODOS = (
 )
 
 
-def _present(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
+_CHECKS_DIR = Path(__file__).resolve().parent
 
 for _number, _title, _file, _module, _function, _requires in OPTIONAL_TODOS:
-    if _present(f"ner_helpers.{_file}") and _present(f"ner_helpers.checks.{_module}"):
+    if (_CHECKS_DIR.parent / f"{_file}.py").is_file() and (_CHECKS_DIR / f"{_module}.py").is_file():
         _check = getattr(importlib.import_module(f"ner_helpers.checks.{_module}"), _function)
         TODOS[_number] = Todo(_number, _title, f"ner_helpers/{_file}.py", _check, _requires)
 
