@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "artefacts" / "bench"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
-MODELS = ("ffnn", "window", "cnn", "rnn")
+MODELS = ("ffnn", "cnn", "window", "rnn")  # the CNN against the FFNN first
 #: The CNN must beat the FFNN's test F1 by this much ...
 CNN_MIN_F1_GAIN = 0.08
 #: ... at no more than this many times its epoch time.
