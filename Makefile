@@ -12,11 +12,14 @@ RELEASE_ARGS ?=
 # BENCH_ARGS: extra options of benchmarks/reference_results.py, e.g. --with-earlier-settings
 # to also train each model with the defaults from before the speed settings.
 BENCH_ARGS ?=
+# TAGGERS_ARGS: extra options of benchmarks/taggers.py, e.g. --vectors PATH to also train
+# with a word-vector file (fine-tuned, and the CNN frozen).
+TAGGERS_ARGS ?=
 STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading bench-similarity bench-sweep release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-taggers bench-lazy bench-notebook bench-grading bench-similarity bench-sweep release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -46,8 +49,12 @@ test-gpu: $(STAMP)  ## training on a CUDA GPU (run on a GPU host; skipped withou
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
 
-bench: $(STAMP)  ## reference results, random and length-grouped batches (DATA_SRC)
+bench: $(STAMP)  ## reference results (random and length-grouped batches), then the four taggers (DATA_SRC)
 	$(BIN)/python benchmarks/reference_results.py --source $(or $(DATA_SRC),../shared/data/conll2003) $(BENCH_ARGS)
+	$(BIN)/python benchmarks/taggers.py --source $(or $(DATA_SRC),../shared/data/conll2003) $(TAGGERS_ARGS)
+
+bench-taggers: $(STAMP)  ## FFNN, window, CNN and RNN taggers side by side; TAGGERS_ARGS="--vectors FILE" adds GloVe runs
+	$(BIN)/python benchmarks/taggers.py --source $(or $(DATA_SRC),../shared/data/conll2003) $(TAGGERS_ARGS)
 
 bench-lazy: $(STAMP)  ## the RNN with lazy embedding-table updates, a possible assignment change (after bench)
 	$(BIN)/python benchmarks/lazy_table_updates.py

@@ -77,13 +77,42 @@ def build_optimizer(model: torch.nn.Module, training: dict[str, Any]) -> torch.o
 
 
 def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
-                    train_rows: Sequence[Mapping]) -> NERPredictor:
+                    train_rows: Sequence[Mapping],
+                    coverage_folder: Path | None = None) -> NERPredictor:
     """A freshly initialised predictor for ``config["model"]``, seeded from
     ``config["seed"]``, with its rare words marked from ``train_rows`` when the
-    config uses rare-word dropout."""
+    config uses rare-word dropout.
+
+    With ``model.pretrained_vectors``, the embedding table starts from that vector
+    file (:mod:`ner_helpers.vectors`): the file is read and checked before any model
+    is built, its dimension sets ``model.embedding_dim`` (or must equal it), and the
+    coverage report is printed and, with ``coverage_folder``, saved there.
+    """
     set_seed(int(config.get("seed", 0)))
-    model_config = ModelConfig.from_dict({**config["model"], "vocab_size": tokenizer.vocab_size})
+    model_settings = {**config["model"], "vocab_size": tokenizer.vocab_size}
+    vector_file = None
+    if model_settings.get("pretrained_vectors"):
+        from ner_helpers import vectors  # local: only runs with vectors read it
+
+        vector_file = vectors.read_vectors(
+            vectors.vectors_path(str(model_settings["pretrained_vectors"])),
+            vectors.wanted_words(tokenizer.token2id),
+            kit_config()["data"].get("progress_min_bytes"))
+        model_settings["embedding_dim"] = vectors.check_dimension(
+            vector_file, model_settings.get("embedding_dim"))
+    elif model_settings.get("embedding_dim", 0) is None:
+        raise KitError("model config: embedding_dim may be left empty only with "
+                       "model.pretrained_vectors (the file sets it)")
+    model_config = ModelConfig.from_dict(model_settings)
     predictor = NERPredictor(model_config)
+    if vector_file is not None:
+        report = vectors.load_pretrained_table(
+            predictor.embedding.embedding, tokenizer, vector_file,
+            model_config.missing_vectors, vectors.token_counts(train_rows, tokenizer),
+            seed=int(config.get("seed", 0)))
+        print(report.format())
+        if coverage_folder is not None:
+            report.save(coverage_folder)
     if model_config.rare_word_dropout > 0:
         predictor.set_rare_words(rare_token_ids(tokenizer, train_rows,
                                                 model_config.rare_word_max_count))
@@ -162,7 +191,7 @@ def run_experiment(config: dict[str, Any], *, resume: bool = False, force: bool 
     val_rows = _take(load_split(dataset_dir / "val.json"), data_limits.get("max_val"))
     tokenizer = Tokenizer.load(resolve_path(config.get("tokenizer_path", paths["tokenizer"])))
 
-    predictor = build_predictor(config, tokenizer, train_rows)
+    predictor = build_predictor(config, tokenizer, train_rows, coverage_folder=folder)
     training = config.get("training", {})
     collator_settings = config.get("collator", {}) or {}
     collator = DataCollator(tokenizer, padding=collator_settings.get("padding", "longest"),

@@ -12,6 +12,18 @@ MODEL_TYPES = ("ffnn", "rnn")
 #: Recurrent cells of ``model_type: rnn``: the hand-written RNN (``rnn``, the
 #: assignment's) or PyTorch's (:mod:`ner_helpers.torch_cells`).
 CELLS = ("rnn", "torch-rnn", "gru", "lstm")
+#: Every tagger after the embedding: model_type -> (module, class). The predictor
+#: imports the module only when it builds that type, so a type whose file a release
+#: leaves out (an optional section that is off) costs nothing.
+TAGGERS: dict[str, tuple[str, str]] = {
+    "ffnn": ("ner_helpers.ffnn", "FFNN"),
+    "rnn": ("ner_helpers.rnn", "RNN"),
+    "window": ("ner_helpers.window", "WindowTagger"),
+    "cnn": ("ner_helpers.cnn", "CNNTagger"),
+}
+MODEL_TYPES = tuple(TAGGERS)
+#: How rows of words a vectors file lacks start (model.missing_vectors).
+MISSING_VECTOR_INITS = ("random", "zeros", "mean")
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,16 @@ class ModelConfig:
     cell: str = "rnn"
     #: RNN only, PyTorch cells only: read the sentence in both directions.
     bidirectional: bool = False
+    window: int = 2              # window tagger: neighbours on each side
+    window_combine: str = "concat"   # window tagger: concat or mean of the window
+    kernel_size: int = 3         # CNN tagger: odd width of every convolution
+    #: A word-vector file (GloVe, word2vec or fastText text) that fills the embedding
+    #: table before training (ner_helpers/vectors.py); null: random embeddings.
+    pretrained_vectors: str | None = None
+    #: Keep the embedding table as the vectors (or the random start) made it.
+    freeze_embeddings: bool = False
+    #: How the rows of words the vectors file lacks start: random, zeros or mean.
+    missing_vectors: str = "random"
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
@@ -51,6 +73,22 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise KitError(f"model config: {name} must be a positive integer, got {value!r}")
+        if not isinstance(self.window, int) or isinstance(self.window, bool) or self.window < 0:
+            raise KitError(f"model config: window must be a non-negative integer, "
+                           f"got {self.window!r}")
+        if self.window_combine not in ("concat", "mean"):
+            raise KitError(f"model config: window_combine must be concat or mean, "
+                           f"got {self.window_combine!r}")
+        if (not isinstance(self.kernel_size, int) or isinstance(self.kernel_size, bool)
+                or self.kernel_size < 1 or self.kernel_size % 2 == 0):
+            raise KitError(f"model config: kernel_size must be an odd positive integer "
+                           f"(same-length output), got {self.kernel_size!r}")
+        if self.missing_vectors not in MISSING_VECTOR_INITS:
+            raise KitError(f"model config: missing_vectors must be one of "
+                           f"{MISSING_VECTOR_INITS}, got {self.missing_vectors!r}")
+        if not isinstance(self.freeze_embeddings, bool):
+            raise KitError(f"model config: freeze_embeddings must be true or false, "
+                           f"got {self.freeze_embeddings!r}")
         for name in ("word_dropout", "rare_word_dropout", "embedding_dropout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:

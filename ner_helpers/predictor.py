@@ -1,8 +1,10 @@
-"""The complete tagger: token embedding followed by an FFNN or an RNN (hand-written or
-one of PyTorch's cells, :mod:`ner_helpers.torch_cells`)."""
+"""The complete tagger: token embedding followed by an FFNN, an RNN (hand-written or
+one of PyTorch's cells, :mod:`ner_helpers.torch_cells`), a window or a CNN tagger
+(the registry is :data:`ner_helpers.model_config.TAGGERS`)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,18 +15,42 @@ from torch import nn
 from ner_helpers.constants import NER_DECODING_MAP
 from ner_helpers.embedding import TokenEmbedding
 from ner_helpers.errors import KitError
-from ner_helpers.ffnn import FFNN
-from ner_helpers.model_config import ModelConfig
+from ner_helpers.model_config import TAGGERS, ModelConfig
 from ner_helpers.module import Module
-from ner_helpers.rnn import RNN
 from ner_helpers.tokenizer import Tokenizer
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
 
 
+def build_tagger(config: ModelConfig) -> nn.Module:
+    """The model after the embedding, for ``config.model_type`` (imported on demand)."""
+    module_name, class_name = TAGGERS[config.model_type]
+    try:
+        tagger_class = getattr(importlib.import_module(module_name), class_name)
+    except ModuleNotFoundError:
+        raise KitError(f"model_type {config.model_type!r} is not part of this release "
+                       f"({module_name} is missing)") from None
+    sizes = (config.embedding_dim, config.hidden_dim, config.output_dim, config.num_layers)
+    if config.model_type == "rnn" and config.cell != "rnn":
+        from ner_helpers.torch_cells import TorchRecurrentTagger  # PyTorch's cells
+
+        return TorchRecurrentTagger(config.cell, *sizes, bias=config.bias,
+                                    nonlinearity=config.nonlinearity,
+                                    bidirectional=config.bidirectional)
+    if config.model_type == "rnn":
+        return tagger_class(*sizes, bias=config.bias, nonlinearity=config.nonlinearity)
+    if config.model_type == "window":
+        return tagger_class(*sizes, window=config.window, combine=config.window_combine)
+    if config.model_type == "cnn":
+        return tagger_class(*sizes, kernel_size=config.kernel_size)
+    return tagger_class(*sizes)
+
+
 class NERPredictor(Module):
-    """``embedding`` (a :class:`TokenEmbedding`) then ``model`` (FFNN or RNN).
+    """``embedding`` (a :class:`TokenEmbedding`) then ``model`` (FFNN, RNN, window or
+    CNN tagger; the window and CNN taggers also get the padding mask, PyTorch's
+    recurrent cells the mask of real tokens).
 
     ``forward(input_ids LongTensor[B, L]) -> logits FloatTensor[B, L, O]``.
 
@@ -40,26 +66,19 @@ class NERPredictor(Module):
         self.config = config
         self.embedding = TokenEmbedding(config.vocab_size, config.embedding_dim,
                                         config.padding_idx)
-        if config.model_type == "ffnn":
-            self.model = FFNN(config.embedding_dim, config.hidden_dim, config.output_dim,
-                              config.num_layers)
-        elif config.cell != "rnn":
-            from ner_helpers.torch_cells import TorchRecurrentTagger  # PyTorch's cells
-
-            self.model = TorchRecurrentTagger(config.cell, config.embedding_dim,
-                                              config.hidden_dim, config.output_dim,
-                                              config.num_layers, bias=config.bias,
-                                              nonlinearity=config.nonlinearity,
-                                              bidirectional=config.bidirectional)
-        else:
-            self.model = RNN(config.embedding_dim, config.hidden_dim, config.output_dim,
-                             config.num_layers, bias=config.bias,
-                             nonlinearity=config.nonlinearity)
+        self.model = build_tagger(config)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         # BoolTensor[V], True at rare ids; set by set_rare_words. Not saved with the
         # weights (persistent=False): it only matters while training.
         self.register_buffer("rare_words", None, persistent=False)
         self.init_weights()
+        if config.freeze_embeddings:
+            self.freeze_embeddings()
+
+    def freeze_embeddings(self) -> None:
+        """Keep the embedding table as it is: its weights get no gradient."""
+        for parameter in self.embedding.parameters():
+            parameter.requires_grad_(False)
 
     def set_rare_words(self, token_ids: Sequence[int]) -> None:
         """Mark the vocabulary ids that rare-word dropout may replace
@@ -70,11 +89,14 @@ class NERPredictor(Module):
         self.rare_words = mask
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        padding_mask = input_ids == self.config.padding_idx
         if self.training:
             input_ids = self.drop_words(input_ids)
         embeddings = self.embedding_dropout(self.embedding(input_ids))
+        if getattr(self.model, "takes_padding_mask", False):
+            return self.model(embeddings, padding_mask)
         if self.config.cell != "rnn":  # PyTorch's cells pack the sentences to their lengths
-            return self.model(embeddings, input_ids != self.config.padding_idx)
+            return self.model(embeddings, ~padding_mask)
         return self.model(embeddings)
 
     def drop_words(self, input_ids: torch.Tensor) -> torch.Tensor:

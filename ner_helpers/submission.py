@@ -265,6 +265,10 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
     files = settings["milestone_files"] if kind == "milestone" else settings["final_files"]
     for name in files:
         _add_package_file(plan, package / name, name)
+    if kind == "final":
+        for name in settings.get("optional_final_files") or []:
+            if (package / name).is_file():  # absent when its optional section is off
+                _add_package_file(plan, package / name, name)
     _add_notebook(plan, notebook_path, settings.get("notebook"))
 
     if kind == "final":
@@ -617,3 +621,9 @@ def build_submission(kind: str, *, student_id: str | None = None, name: str | No
     temporary.replace(latest)
     return SubmissionReport(kind, path, latest, tuple(sorted(plan.entries)),
                             path.stat().st_size, tuple(plan.warnings), plan.notebook_origin)
+
+
+def final_file_names(settings: Mapping[str, Any]) -> list[str]:
+    """Every package file a final zip may hold (kit.yaml ``submission``): ``final_files``,
+    then the optional sections' ``optional_final_files``."""
+    return [*settings["final_files"], *(settings.get("optional_final_files") or [])]

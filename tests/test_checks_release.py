@@ -65,7 +65,10 @@ def test_every_todo_of_a_fresh_release_is_not_implemented_yet(release):
         "TODO-5-1: not implemented yet (RNN.__init__ in ner_helpers/rnn.py)",
         "TODO-5-2: cannot be checked until TODO-5-1 is implemented (it raises "
         "NotImplementedError)",
-        "10 of 10 TODOs do not pass yet",
+        # the copy holds every file, those of optional section 7 too
+        "TODO-7-1: not implemented yet (CNNTagger.forward in ner_helpers/cnn.py)",
+        "TODO-7-2: not implemented yet (align_vectors in ner_helpers/vectors.py)",
+        "12 of 12 TODOs do not pass yet",
     ]
     assert "Traceback" not in done.stdout + done.stderr
 

@@ -80,7 +80,7 @@ ALTERNATIVES_DIR = REPO / "tests" / "correct_alternatives"
 DOCS = REPO / "docs" / "grading.md"
 DOCS_SECTION = "How the grader is tested against bugs"
 STUDENT_FILES = ("tokenizer.py", "collator.py", "embedding.py", "trainer.py", "ffnn.py",
-                 "rnn.py")
+                 "rnn.py", "cnn.py", "vectors.py")
 KEYS = {"file", "todo", "todos", "bug", "alternative", "change", "solutions", "lost",
         "messages", "note", "why"}
 #: A single-cause entry may fail at most this many tests of its TODO without a ``why``.
@@ -228,8 +228,12 @@ def apply_variant(variant: Variant) -> str:
 
 
 def without_models(settings: GradingSettings) -> GradingSettings:
-    """The settings with the final kind graded on its hidden tests only (no models)."""
-    final = dataclasses.replace(settings.kinds["final"], models=())
+    """The settings with the final kind graded on its hidden tests only (no models), and on
+    the TODOs of every optional section too, as when all of them are on."""
+    final = settings.kinds["final"]
+    optional = tuple(todo for todo in settings.todos
+                     if todo not in final.todos and todo not in settings.kinds["milestone"].todos)
+    final = dataclasses.replace(final, models=(), todos=final.todos + optional)
     return dataclasses.replace(settings, kinds={**settings.kinds, "final": final})
 
 

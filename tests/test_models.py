@@ -173,7 +173,7 @@ def test_model_config_checks_its_values():
     with pytest.raises(KitError, match="unknown keys"):
         ModelConfig.from_dict({"model_type": "ffnn", "vocab_size": 5, "layers": 2})
     with pytest.raises(KitError, match="model_type"):
-        ModelConfig("cnn", vocab_size=5)
+        ModelConfig("transformer", vocab_size=5)
     with pytest.raises(KitError, match="hidden_dim"):
         ModelConfig("ffnn", vocab_size=5, hidden_dim=0)
 

@@ -40,6 +40,7 @@ from ner_helpers.submission import (
     LEADERBOARD_NAME_KEY,
     MANIFEST_FILE,
     PACKAGE_FOLDER,
+    final_file_names,
 )
 
 IDENTITY_CHARS = 200
@@ -215,7 +216,7 @@ def grade_submission(path: str | Path, *, kind: str = "auto",
     settings = settings or load_settings()
     source = Path(path)
     name = submission_id or submission_name(source)
-    files = list(kit_config()["submission"]["final_files"])
+    files = final_file_names(kit_config()["submission"])
     check_reference(reference_package_dir(), files)
     try:
         return _grade(source, name, kind, settings, files, hidden_labels, test_split)

@@ -9,6 +9,7 @@ from pathlib import Path
 from autograder.release.markers import find_regions
 from autograder.sandbox.stub_package import reference_package_dir
 from ner_helpers.config import kit_config
+from ner_helpers.submission import final_file_names
 
 
 @lru_cache(maxsize=4)
@@ -23,7 +24,7 @@ def _todo_files(package_dir: Path, files: tuple[str, ...]) -> dict[str, str]:
 
 def todo_files() -> dict[str, str]:
     """``{"TODO-1.1-1": "tokenizer.py", ...}`` for every TODO of the student files."""
-    files = tuple(kit_config()["submission"]["final_files"])
+    files = tuple(final_file_names(kit_config()["submission"]))
     return dict(_todo_files(reference_package_dir(), files))
 
 

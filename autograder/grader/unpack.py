@@ -39,6 +39,7 @@ from ner_helpers.submission import (
     MODELS_FOLDER,
     PACKAGE_FOLDER,
     TOKENIZER_FILE,
+    final_file_names,
     notebook_entry,
 )
 
@@ -72,7 +73,7 @@ def expected_files() -> set[str]:
     """Every path a submission may hold (from kit.yaml's submission settings)."""
     settings = kit_config()["submission"]
     names = {IDENTITY_FILE, MANIFEST_FILE, TOKENIZER_FILE}
-    names |= {f"{PACKAGE_FOLDER}/{name}" for name in settings["final_files"]}
+    names |= {f"{PACKAGE_FOLDER}/{name}" for name in final_file_names(settings)}
     names |= {f"{MODELS_FOLDER}/{model}/{name}" for model in settings["models"]
               for name in MODEL_FILES}
     return names

@@ -53,6 +53,7 @@ from ner_helpers.submission import (
     NOTEBOOKS_FOLDER,
     PACKAGE_FOLDER,
     TOKENIZER_FILE,
+    final_file_names,
 )
 
 KINDS = ("milestone", "final")
@@ -152,7 +153,8 @@ def wanted_entries(kit: dict[str, Any], kind: str | None) -> list[str]:
     """The zip entries the collector reads: identity, manifest, TODO files, notebook,
     tokenizer."""
     submission = kit["submission"]
-    files = submission["final_files"] if kind != "milestone" else submission["milestone_files"]
+    files = (final_file_names(submission) if kind != "milestone"
+             else submission["milestone_files"])
     notebook = submission.get("notebook")
     names = [IDENTITY_FILE, MANIFEST_FILE, TOKENIZER_FILE,
              *(f"{PACKAGE_FOLDER}/{name}" for name in files)]

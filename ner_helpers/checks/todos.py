@@ -1,9 +1,12 @@
-"""The ten TODOs of the assignment and the public check of each."""
+"""The ten TODOs of the assignment and the public check of each, and the TODOs of the
+optional sections whose files this copy of the package holds."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ner_helpers.checks import (
     collator_checks,
@@ -55,6 +58,22 @@ TODOS: dict[str, Todo] = {todo.number: todo for todo in (
     Todo("5-2", "RNN.forward", "ner_helpers/rnn.py", rnn_checks.check_rnn_forward,
          requires=("5-1",)),
 )}
+
+#: The graded TODOs of the optional sections: (number, title, file, check module, check
+#: function, requires). Listed only when the package holds the section's files (a
+#: release whose section is off has neither the file nor its check).
+OPTIONAL_TODOS = (
+    ("7-1", "CNNTagger.forward", "cnn", "cnn_checks", "check_cnn_forward", ()),
+    ("7-2", "align_vectors", "vectors", "vectors_checks", "check_align_vectors", ()),
+)
+
+
+_CHECKS_DIR = Path(__file__).resolve().parent
+
+for _number, _title, _file, _module, _function, _requires in OPTIONAL_TODOS:
+    if (_CHECKS_DIR.parent / f"{_file}.py").is_file() and (_CHECKS_DIR / f"{_module}.py").is_file():
+        _check = getattr(importlib.import_module(f"ner_helpers.checks.{_module}"), _function)
+        TODOS[_number] = Todo(_number, _title, f"ner_helpers/{_file}.py", _check, _requires)
 
 #: The TODOs the milestone submission covers (sections 1.1 to 3).
 MILESTONE_TODOS = ("1.1-1", "1.2-1", "2-1", "2-2", "3-1", "3-2")

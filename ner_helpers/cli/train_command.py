@@ -1,4 +1,4 @@
-"""``ner-kit train``: train an FFNN or RNN tagger from a YAML config."""
+"""``ner-kit train``: train a tagger (FFNN, RNN, window or CNN) from a YAML config."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from ner_helpers.experiment import run_experiment
 from ner_helpers.metric import format_scores
 
 NAME = "train"
-HELP = "Train a tagger from a YAML config (bundled: ffnn, rnn) into artefacts/experiments/NAME."
+HELP = ("Train a tagger from a YAML config (bundled: ffnn, rnn; window and cnn with the "
+        "optional section 7) into artefacts/experiments/NAME.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="ffnn",
-                        help="bundled config (ffnn, rnn) or a YAML path (default: %(default)s)")
+                        help="bundled config (ffnn, rnn; window, cnn with section 7) or a "
+                             "YAML path (default: %(default)s)")
     parser.add_argument("--name", help="experiment name (default: the config's name)")
     parser.add_argument("--epochs", type=int, help="number of epochs (overrides the config)")
     parser.add_argument("--device", help="auto, cpu, cuda or cuda:N (overrides the config)")

@@ -12,6 +12,8 @@ keep a figure from being shown twice, and save it with ``fig.savefig(path)``.
   mistaken for which.
 * :func:`vocabulary_size_plot`: vocabulary size against the pruning settings.
 * :func:`sentence_length_plot`: sentence lengths and the cost of static padding.
+* ``tagger_comparison_plot`` (optional section 7, in
+  :mod:`ner_helpers.visual.tagger_comparison`): F1 and epoch time per tagger.
 """
 
 from ner_helpers.visual.activation_heatmap import activation_heatmap

@@ -14,7 +14,10 @@ import importlib
 from cells import in_section
 
 #: Section name (release.yaml ``optional_sections``) -> module of this folder.
-SECTION_MODULES: dict[str, str] = {"sweeps": "sweeps_cells"}
+SECTION_MODULES: dict[str, str] = {
+    "sweeps": "sweeps_cells",
+    "vectors-and-taggers": "vectors_and_taggers_cells",
+}
 
 
 def optional_sections() -> list[dict]:

@@ -1,4 +1,5 @@
-"""Running the layers of TODOs 2, 4 and 5 (``TokenEmbedding``, ``FFNN``, ``RNN``).
+"""Running the layers of TODOs 2, 4, 5 and 7-1 (``TokenEmbedding``, ``FFNN``, ``RNN``,
+``CNNTagger``).
 
 Used by the child (with the student's classes) and by the grader (with the
 reference classes), so both sides run exactly the same code around the class
@@ -12,8 +13,8 @@ A run follows a *plan* (a dict) sent by the grader:
 - ``ctor``: the constructor's keyword arguments.
 - ``layers``: the grader's own layers for the forward TODOs. The student's
   class is built (when its ``__init__`` raises, an instance with only the
-  provided attributes stands in), then ``embedding`` or ``W``, ``U``, ``V``
-  and ``f`` are replaced by torch layers built here from the given values
+  provided attributes stands in), then ``embedding`` or ``W``, ``U``, ``V``,
+  ``convs`` and ``f`` are replaced by torch layers built here from the given values
   (:func:`build_layers`), so ``forward`` is judged on correct layers whatever
   ``__init__`` made.
 - ``state``: values to load strictly, by name, into the student's own layers
@@ -25,7 +26,8 @@ A run follows a *plan* (a dict) sent by the grader:
   layers made in ``__init__``, composed here by the formula of the TODO, without
   the student's ``forward``), or ``"embedding"`` (``self.embedding`` called
   directly).
-- ``inputs``: ``[{"x": tensor, "h0": tensor or None}, ...]``; ``backward``:
+- ``inputs``: ``[{"x": tensor, "h0": tensor or None, "padding_mask": tensor}, ...]``
+  (``padding_mask``: the CNN tagger's second argument, passed when the item has it); ``backward``:
   after each call, backpropagate ``sum(output * w)`` (fixed weights ``w``) and
   return the gradient of every parameter.
 
@@ -85,10 +87,23 @@ def activation(spec: Mapping[str, Any]) -> nn.Module:
     raise ValueError(f"unknown activation {kind!r}")
 
 
+def conv1d(spec: Mapping[str, Any]) -> nn.Conv1d:
+    """``nn.Conv1d`` with ``spec["weight"]`` FloatTensor[out, in, kernel], ``spec["bias"]``
+    FloatTensor[out] and ``padding=kernel // 2`` (same-length output)."""
+    weight = spec["weight"]
+    out_channels, in_channels, kernel = (int(n) for n in weight.shape)
+    layer = nn.Conv1d(in_channels, out_channels, kernel, padding=kernel // 2)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(spec["bias"])
+    return layer
+
+
 def build_layers(spec: Mapping[str, Any]) -> nn.ModuleDict:
     """The grader's layers: ``embedding`` (``{"weight": FloatTensor[V, D],
     "padding_idx": int}``), ``W``/``V`` (one linear spec, or ``W`` a list for the
-    RNN), ``U`` (a list of linear specs) and ``f`` (a list of activation specs)."""
+    RNN), ``U`` (a list of linear specs), ``convs`` (a list of convolution specs) and
+    ``f`` (a list of activation specs)."""
     layers = nn.ModuleDict()
     if "embedding" in spec:
         table = spec["embedding"]
@@ -102,6 +117,8 @@ def build_layers(spec: Mapping[str, Any]) -> nn.ModuleDict:
             layers[name] = nn.ModuleList([linear(item) for item in value])
         else:
             layers[name] = linear(value)
+    if "convs" in spec:
+        layers["convs"] = nn.ModuleList([conv1d(item) for item in spec["convs"]])
     if "f" in spec:
         layers["f"] = nn.ModuleList([activation(item) for item in spec["f"]])
     return layers
@@ -226,6 +243,8 @@ def _run(model: nn.Module, parameters: nn.Module, plan: Mapping[str, Any],
         args = [item["x"]]
         if item.get("h0") is not None:
             args.append(item["h0"])
+        if "padding_mask" in item:
+            args.append(item["padding_mask"])
         output = model(*args)
     result: dict[str, Any] = {"out": output}
     if plan.get("backward"):
@@ -264,8 +283,10 @@ def layer_spec(state: Mapping[str, torch.Tensor], kind: str, activations: Sequen
         count = len({key.split(".")[1] for key in state if key.startswith(f"{name}.")})
         return [one(f"{name}.{k}") for k in range(count)]
 
-    spec: dict[str, Any] = {"W": many("W") if kind == "rnn" else one("W"), "U": many("U"),
-                            "V": one("V")}
+    if kind == "cnn":
+        spec: dict[str, Any] = {"convs": many("convs"), "V": one("V")}
+    else:
+        spec = {"W": many("W") if kind == "rnn" else one("W"), "U": many("U"), "V": one("V")}
     spec["f"] = [{"type": "prelu", "weight": torch.tensor([float(item)])}
                  if isinstance(item, (int, float)) else {"type": str(item)}
                  for item in activations]

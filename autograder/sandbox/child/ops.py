@@ -26,7 +26,8 @@ WEIGHTS_HINT = ("save the model's state_dict() (tensors only) with torch.save, a
                 "NERPredictor.save does")
 
 #: The classes a ``module`` call may build: (module of ner_helpers, class name).
-MODULE_CLASSES = {("embedding", "TokenEmbedding"), ("ffnn", "FFNN"), ("rnn", "RNN")}
+MODULE_CLASSES = {("embedding", "TokenEmbedding"), ("ffnn", "FFNN"), ("rnn", "RNN"),
+                  ("cnn", "CNNTagger")}
 
 
 class Context:
@@ -106,6 +107,23 @@ def op_module(ctx: Context, module: str, class_name: str, plan: dict[str, Any]) 
     return module_harness.run_module(model_class, plan, ctx.describe)
 
 
+def align_vectors_case(align: Callable[..., Any], case: dict[str, Any]) -> dict[str, Any]:
+    """``align(token2id, vectors, table, skip_ids)`` on fresh copies of one case's inputs:
+    the returned value and the table after the call (written in place)."""
+    table = case["table"].clone()
+    vectors = {str(word): value.clone() for word, value in case["vectors"].items()}
+    returned = align(dict(case["token2id"]), vectors, table, list(case["skip_ids"]))
+    return {"returned": returned, "table": table}
+
+
+def op_align_vectors(ctx: Context, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The student's ``vectors.align_vectors`` on each case: ``token2id`` (word -> id),
+    ``vectors`` (word -> FloatTensor[D]), ``table`` FloatTensor[V, D] and ``skip_ids``
+    (see :func:`align_vectors_case`)."""
+    align = ctx.packages.module("vectors").align_vectors
+    return [ctx.outcome(lambda case=case: align_vectors_case(align, case)) for case in cases]
+
+
 def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     """One epoch of the student's ``Trainer`` around the harness model and collator."""
     trainer_class = ctx.packages.module("trainer").Trainer
@@ -167,5 +185,6 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "collate": op_collate,
     "module": op_module,
     "trainer_epoch": op_trainer_epoch,
+    "align_vectors": op_align_vectors,
     "tag": op_tag,
 }
