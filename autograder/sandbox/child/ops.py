@@ -112,6 +112,28 @@ def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     return trainer_harness.run_trainer_epoch(trainer_class, spec, ctx.describe)
 
 
+def op_align_labels(ctx: Context, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The student's ``encoder.first_piece_labels`` on each case (``word_ids``,
+    ``word_labels``, ``kwargs``); each reply also holds the inputs as they were after
+    the call (``after``), so the grader can see whether they were changed."""
+    align = ctx.packages.module("encoder").first_piece_labels
+    results = []
+    for case in cases:
+        word_ids, word_labels = list(case["word_ids"]), list(case["word_labels"])
+        outcome = ctx.outcome(lambda w=word_ids, t=word_labels, c=case: align(w, t,
+                                                                             **c["kwargs"]))
+        outcome["after"] = {"word_ids": _plain(word_ids), "word_labels": _plain(word_labels)}
+        results.append(outcome)
+    return results
+
+
+def _plain(values: Any) -> Any:
+    """A list of ints and Nones as JSON can carry it (anything else by its type name)."""
+    if not isinstance(values, list):
+        return type(values).__name__
+    return [v if v is None or type(v) is int else type(v).__name__ for v in values]
+
+
 def load_weights(path: str) -> Any:
     """``torch.load(path, weights_only=True)``; a file with pickled objects other than
     tensors gets a short message naming what was refused (torch's own is long, styled
@@ -168,4 +190,5 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "module": op_module,
     "trainer_epoch": op_trainer_epoch,
     "tag": op_tag,
+    "align_labels": op_align_labels,
 }
