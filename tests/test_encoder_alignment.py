@@ -94,7 +94,8 @@ def test_a_word_of_many_pieces_is_labelled_and_tagged_on_its_first_piece(predict
     assert sum(label != -100 for label in labels) == 3
     predictor.forward = position_tags(predictor)
     try:
-        assert predictor.tag(None, [row["text"]]) == [[NER_DECODING_MAP[p % NUM_NER_TAGS] for p in firsts]]
+        tags = predictor.tag(None, [row["text"]])
+        assert tags == [[NER_DECODING_MAP[p % NUM_NER_TAGS] for p in firsts]]
     finally:
         del predictor.forward
 
