@@ -4,6 +4,11 @@ Everything the grader needs to decide a score lives in that one file: the
 points of every hidden test, the submission kinds, the performance baselines,
 the calibration rule, the unpacking limits and the sandbox limits. This module
 reads it into typed, checked dataclasses.
+
+The TODOs of the optional sections (``optional_sections`` in release.yaml) are
+graded in final submissions only when their section is on: their points sit
+under ``todos`` like the core TODOs', and the final kind gains them when the
+release settings turn the section on.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ from autograder.grader.class_settings import (
     read_leaderboard,
     read_report,
 )
+from autograder.release.sections import OptionalSection, parse_sections
 from ner_helpers.config import load_yaml
 from ner_helpers.errors import KitError
 from ner_helpers.json_limits import JsonLimits
 
 SETTINGS_PACKAGE = "autograder.config"
 SETTINGS_FILE = "grading.yaml"
+#: The release settings beside grading.yaml say which optional sections are on.
+RELEASE_SETTINGS_FILE = "release.yaml"
 KINDS = ("milestone", "final")
 
 
@@ -204,14 +212,51 @@ def default_settings_path() -> Path:
     return Path(str(resources.files(SETTINGS_PACKAGE).joinpath(SETTINGS_FILE)))
 
 
-def load_settings(path: str | Path | None = None) -> GradingSettings:
-    """Read and check ``grading.yaml`` (the bundled one unless ``path`` is given)."""
+def release_settings_path(grading_path: Path) -> Path:
+    """The release.yaml whose ``optional_sections`` apply: the one beside ``grading_path``,
+    else the bundled one."""
+    beside = grading_path.parent / RELEASE_SETTINGS_FILE
+    return beside if beside.is_file() else default_settings_path().parent / RELEASE_SETTINGS_FILE
+
+
+def read_optional_sections(path: Path) -> dict[str, OptionalSection]:
+    """``optional_sections`` of the release settings file at ``path`` (none if absent)."""
+    if not path.is_file():
+        return {}
+    return parse_sections((load_yaml(path) or {}).get("optional_sections"), path)
+
+
+def _with_sections(kinds: dict[str, KindSettings], todos: dict[str, TodoSettings],
+                   sections: dict[str, OptionalSection], where: Path) -> dict[str, KindSettings]:
+    """The final kind with the TODOs of the sections that are on."""
+    extra: list[str] = []
+    for section in sections.values():
+        for todo in section.todos:
+            if todo not in todos:
+                raise KitError(f"{where}: optional_sections.{section.name}.todos: {todo} has "
+                               f"no entry under todos in grading.yaml")
+            if section.enabled and todo not in kinds["final"].todos:
+                extra.append(todo)
+    if not extra:
+        return kinds
+    return {**kinds, "final": replace(kinds["final"], todos=kinds["final"].todos + tuple(extra))}
+
+
+def load_settings(path: str | Path | None = None,
+                  release_path: str | Path | None = None) -> GradingSettings:
+    """Read and check ``grading.yaml`` (the bundled one unless ``path`` is given).
+
+    ``release_path``: the release settings whose optional sections apply
+    (default: :func:`release_settings_path`).
+    """
     path = Path(path) if path is not None else default_settings_path()
     data = load_yaml(path)
     reader = _Reader(data, str(path))
     todos = _read_todos(reader)
     models = _read_models(reader)
-    kinds = _read_kinds(reader, todos, models)
+    sections_path = Path(release_path) if release_path is not None else release_settings_path(path)
+    kinds = _with_sections(_read_kinds(reader, todos, models), todos,
+                           read_optional_sections(sections_path), sections_path)
     performance = reader.section("performance")
     settings = GradingSettings(
         kinds=kinds,

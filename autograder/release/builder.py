@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from autograder.release.leak_check import check_release
 from autograder.release.markers import strip_solutions
 from autograder.release.publishing import is_placeholder_url, placeholder_message
 from autograder.release.release_tree import Content, keep_previous, write_tree, write_zip
+from autograder.release.sections import notebook_without_off_sections, off_section_of_path
 from autograder.release.settings import ReleaseSettings, load_release_settings
 from autograder.release.student_files import render_templates, template_values
 from autograder.release.todo_list import find_todos
@@ -66,6 +68,8 @@ def package_files(root: Path, settings: ReleaseSettings) -> dict[str, Content]:
     files: dict[str, Content] = {}
     for path in walk_files(package_dir, settings.skip):
         rel = path.relative_to(root).as_posix()
+        if off_section_of_path(rel, settings.package, settings.optional_sections):
+            continue
         if path.is_symlink():
             raise KitError(f"{path}: a link in the package; the release ships plain files only")
         if path.suffix == ".py":
@@ -94,10 +98,27 @@ def apply_colab_links(folder: Path, settings: ReleaseSettings) -> None:
             raise KitError(f"{exc} (colab settings in {settings.source})") from None
 
 
+def notebooks_for_release(root: Path, folder: Path, settings: ReleaseSettings) -> list[Path]:
+    """Copies of the instructor notebooks in ``folder``, without the cells of off sections."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for name in settings.notebooks:
+        source = root / settings.notebooks_dir / name
+        if not source.is_file():
+            raise KitError(f"instructor notebook(s) not found: {source}")
+        copy = folder / name
+        copy.write_text(notebook_without_off_sections(source.read_text(encoding="utf-8"),
+                                                      settings.optional_sections, str(source)),
+                        encoding="utf-8")
+        copies.append(copy)
+    return copies
+
+
 def notebook_files(root: Path, course_dir: Path, settings: ReleaseSettings) -> dict[str, Content]:
     """``release path -> content`` of the student notebooks nbgrader generates."""
-    sources = [root / settings.notebooks_dir / name for name in settings.notebooks]
-    prepare_course_directory(course_dir, sources, settings)
+    with tempfile.TemporaryDirectory(prefix="release-notebooks-") as scratch:
+        sources = notebooks_for_release(root, Path(scratch), settings)
+        prepare_course_directory(course_dir, sources, settings)
     released = generate_assignment(course_dir, settings)
     apply_colab_links(released, settings)
     files: dict[str, Content] = {}
@@ -110,6 +131,7 @@ def notebook_files(root: Path, course_dir: Path, settings: ReleaseSettings) -> d
 
 
 def copied_files(root: Path, settings: ReleaseSettings) -> dict[str, Content]:
+    """``release.copy`` and the ``files`` of the optional sections that are on."""
     files: dict[str, Content] = {}
     for name in settings.copy:
         path = root / name
@@ -117,6 +139,19 @@ def copied_files(root: Path, settings: ReleaseSettings) -> dict[str, Content]:
             raise KitError(f"{path}: missing; the release ships it (release.copy in "
                            f"{settings.source})")
         files[name] = path
+    for section in settings.optional_sections.values():
+        if not section.enabled:
+            continue
+        for name in section.files:
+            path = root / name
+            if path.is_dir():
+                for found in walk_files(path, settings.skip):
+                    files[found.relative_to(root).as_posix()] = found
+            elif path.is_file():
+                files[name] = path
+            else:
+                raise KitError(f"{path}: missing; section {section.name!r} ships it "
+                               f"(optional_sections in {settings.source})")
     return files
 
 

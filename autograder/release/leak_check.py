@@ -17,7 +17,10 @@ and what leaked. The rules, in the order they are applied to each file:
 5. *Unstripped solution cell*: a notebook cell whose nbgrader ``grade_id``
    names a solution cell of the instructor notebook and whose source is still
    the instructor's.
-6. *Hidden labels*: a JSON file of rows where the hidden split's file carries
+6. *Off section*: a file, notebook cell or student extra of an optional section
+   that is off (``optional_sections`` in release.yaml; see
+   :mod:`autograder.release.sections`).
+7. *Hidden labels*: a JSON file of rows where the hidden split's file carries
    ``NER``; rows with ``NER`` but no ``text`` (the shape of the hidden labels);
    rows equal to hidden label rows; or a labelled copy of the hidden split's
    sentences under another name.
@@ -44,6 +47,7 @@ from autograder.release.instructor_secrets import (
 )
 from autograder.release.notebook_regions import REGIONS, cell_source, nbgrader_meta
 from autograder.release.secret_lines import normalise
+from autograder.release.sections import cell_section, off_section_of_path
 from autograder.release.settings import ReleaseSettings, load_release_settings
 from autograder.release.tree_walk import walk_files
 from ner_helpers.config import kit_config
@@ -113,6 +117,23 @@ def _path_leaks(rel: str, path: Path, context: LeakContext) -> Iterator[Leak]:
     if path.is_symlink():
         yield Leak(rel, "", "link", "a release holds plain files only (links can point "
                                    "into the instructor's tree)")
+    settings = context.settings
+    section = off_section_of_path(rel, settings.package, settings.optional_sections)
+    if section is not None:
+        yield Leak(rel, "", "off section", f"belongs to optional section {section.name!r}, "
+                                          f"which is off")
+
+
+def _extra_leaks(rel: str, text: str, context: LeakContext) -> Iterator[Leak]:
+    """A student pyproject that offers an extra of a section that is off."""
+    off = {extra: section.name for section in context.settings.optional_sections.values()
+           if not section.enabled for extra in section.extras
+           if extra not in context.settings.shipped_extras()}
+    for number, line in enumerate(text.splitlines(), start=1):
+        name = line.split("=", 1)[0].strip()
+        if "=" in line and name in off:
+            yield Leak(rel, str(number), "off section",
+                       f"extra {name!r} of optional section {off[name]!r}, which is off")
 
 
 def _hash_leaks(rel: str, data: bytes, context: LeakContext) -> Iterator[Leak]:
@@ -172,6 +193,11 @@ def _notebook_leaks(rel: str, text: str, context: LeakContext) -> Iterator[Leak]
         for output in _output_texts(cell):
             for line in output.split("\n"):
                 yield from _line_leaks(rel, f"cell {number} output", line, context)
+        section = cell_section(cell)
+        known = context.settings.optional_sections
+        if section is not None and (section not in known or not known[section].enabled):
+            yield Leak(rel, f"cell {number}", "off section",
+                       f"a cell of optional section {section!r}, which is off")
         grade_id = str(nbgrader_meta(cell).get("grade_id", ""))
         original = solutions.get(grade_id)
         if original is not None and source.strip() == original.strip():
@@ -256,6 +282,8 @@ def scan_release(release_dir: Path, context: LeakContext) -> list[Leak]:
             leaks.extend(_notebook_leaks(rel, text, context))
         else:
             leaks.extend(_text_file_leaks(rel, text, context))
+        if rel == "pyproject.toml":
+            leaks.extend(_extra_leaks(rel, text, context))
         if path.suffix in (".json", ".jsonl"):
             leaks.extend(_label_leaks(rel, text, context))
     return leaks

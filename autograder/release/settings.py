@@ -7,11 +7,12 @@ against the root they work on (tests build releases from copies of the tree).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from autograder.release.sections import OptionalSection, parse_sections
 from ner_helpers.config import load_yaml
 from ner_helpers.errors import KitError
 
@@ -94,6 +95,16 @@ class ReleaseSettings:
     colab_placeholder_urls: tuple[str, ...]
     leak: LeakCheckSettings
     nbgrader: NbgraderSettings
+    #: ``optional_sections``: the sections beyond the core homework, on or off.
+    optional_sections: dict[str, OptionalSection] = field(default_factory=dict)
+
+    def shipped_extras(self) -> dict[str, tuple[str, ...]]:
+        """The student project's extras: ``release.extras`` and those of the sections on."""
+        extras = dict(self.extras)
+        for section in self.optional_sections.values():
+            if section.enabled:
+                extras.update(section.extras)
+        return extras
 
 
 def _timestamp(value: Any, where: Path) -> float:
@@ -174,4 +185,5 @@ def load_release_settings(path: str | Path | None = None) -> ReleaseSettings:
                                      (data.get("colab") or {}).get("placeholder_urls") or ()),
         leak=leak,
         nbgrader=nbgrader,
+        optional_sections=parse_sections(data.get("optional_sections"), where),
     )

@@ -121,7 +121,7 @@ def template_values(root: Path, settings: ReleaseSettings, kit: dict[str, Any],
         "package_data": ", ".join(json.dumps(glob) for glob in package_data),
         "extras": "\n".join(
             f"{name} = [{', '.join(json.dumps(dep) for dep in deps)}]"
-            for name, deps in settings.extras.items()),
+            for name, deps in settings.shipped_extras().items()),
         **environment_values(read_environment(root, settings),
                              root / settings.environment_source),
         "colab_url": colab_url(settings, f"{settings.notebooks_dir}/assignment.ipynb"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.release.markers import find_regions
+from autograder.release.sections import off_section_of_path
 from autograder.release.settings import ReleaseSettings
 from autograder.release.tree_walk import walk_files
 
@@ -62,8 +63,10 @@ def find_todos(root: Path, settings: ReleaseSettings) -> list[TodoEntry]:
     for path in walk_files(package_dir, settings.skip):
         if path.suffix != ".py":
             continue
-        text = path.read_text(encoding="utf-8")
         rel = path.relative_to(root).as_posix()
+        if off_section_of_path(rel, settings.package, settings.optional_sections):
+            continue
+        text = path.read_text(encoding="utf-8")
         lines = text.splitlines()
         for region in find_regions(text, rel):
             number = region.todo.removeprefix("TODO-")

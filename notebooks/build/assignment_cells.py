@@ -20,6 +20,7 @@ from cells import (
     read_only,
     solution_code,
 )
+from optional_cells import optional_sections
 
 CHECK_POINTS = 1
 
@@ -69,6 +70,7 @@ def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
         *section_5_3(),
         *final_submission(),
         *bonus(),
+        *optional_sections(),
     ]
 
 

@@ -71,6 +71,14 @@ def solution_code(cell_id: str, text: str) -> dict:
     return _cell("code", cell_id, text, {"grade": False, "locked": False, "solution": True})
 
 
+def in_section(name: str, cells: list[dict]) -> list[dict]:
+    """``cells`` marked as cells of optional section ``name`` (``optional_sections`` in
+    autograder/config/release.yaml): the release drops them when the section is off."""
+    for cell in cells:
+        cell["metadata"]["ner_kit"] = {"section": name}
+    return cells
+
+
 def notebook(cells: list[dict]) -> dict:
     ids = [cell["id"] for cell in cells]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
