@@ -223,8 +223,15 @@ def apply_variant(variant: Variant) -> str:
 
 
 def without_models(settings: GradingSettings) -> GradingSettings:
-    """The settings with the final kind graded on its hidden tests only (no models)."""
-    final = dataclasses.replace(settings.kinds["final"], models=())
+    """The settings with the final kind graded on its hidden tests only (no models), those
+    of every optional section included (the catalogue covers them whether on or off)."""
+    from autograder.grader.settings import read_optional_sections, release_settings_path
+
+    sections = read_optional_sections(release_settings_path(Path(settings.source)))
+    todos = settings.kinds["final"].todos
+    todos += tuple(todo for section in sections.values() for todo in section.todos
+                   if todo not in todos)
+    final = dataclasses.replace(settings.kinds["final"], models=(), todos=todos)
     return dataclasses.replace(settings, kinds={**settings.kinds, "final": final})
 
 

@@ -32,6 +32,7 @@ from ner_helpers.submission import (
     LEADERBOARD_NAME_KEY,
     MANIFEST_FILE,
     PACKAGE_FOLDER,
+    student_files,
 )
 
 IDENTITY_CHARS = 200
@@ -207,7 +208,7 @@ def grade_submission(path: str | Path, *, kind: str = "auto",
     settings = settings or load_settings()
     source = Path(path)
     name = submission_id or submission_name(source)
-    files = list(kit_config()["submission"]["final_files"])
+    files = student_files("final", reference_package_dir())
     check_reference(reference_package_dir(), files)
     try:
         return _grade(source, name, kind, settings, files, hidden_labels, test_split)

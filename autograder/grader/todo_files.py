@@ -8,7 +8,7 @@ from pathlib import Path
 
 from autograder.release.markers import find_regions
 from autograder.sandbox.stub_package import reference_package_dir
-from ner_helpers.config import kit_config
+from ner_helpers.submission import student_files
 
 
 @lru_cache(maxsize=4)
@@ -23,8 +23,9 @@ def _todo_files(package_dir: Path, files: tuple[str, ...]) -> dict[str, str]:
 
 def todo_files() -> dict[str, str]:
     """``{"TODO-1.1-1": "tokenizer.py", ...}`` for every TODO of the student files."""
-    files = tuple(kit_config()["submission"]["final_files"])
-    return dict(_todo_files(reference_package_dir(), files))
+    package = reference_package_dir()
+    files = tuple(student_files("final", package))
+    return dict(_todo_files(package, files))
 
 
 def group_of(todo: str) -> str:

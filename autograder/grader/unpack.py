@@ -73,8 +73,12 @@ def expected_files() -> set[str]:
     settings = kit_config()["submission"]
     names = {IDENTITY_FILE, MANIFEST_FILE, TOKENIZER_FILE}
     names |= {f"{PACKAGE_FOLDER}/{name}" for name in settings["final_files"]}
+    names |= {f"{PACKAGE_FOLDER}/{name}" for name in settings.get("section_files") or []}
     names |= {f"{MODELS_FOLDER}/{model}/{name}" for model in settings["models"]
               for name in MODEL_FILES}
+    names |= {f"{MODELS_FOLDER}/{model}/{name}"
+              for model, files in (settings.get("optional_models") or {}).items()
+              for name in files}
     return names
 
 

@@ -27,7 +27,7 @@ from autograder.sandbox.stub_package import check_reference, reference_package_d
 from ner_helpers.config import kit_config, project_root
 from ner_helpers.data import load_hidden_labels, load_split
 from ner_helpers.errors import KitError
-from ner_helpers.submission import ZIP_DATE
+from ner_helpers.submission import ZIP_DATE, student_files
 
 TEMPLATES = Path(__file__).resolve().parent
 SCRIPTS = ("setup.sh", "run_autograder")
@@ -95,7 +95,7 @@ def build_bundle(out: str | Path | None = None, *, kind: str | None = None,
     """Write the Gradescope autograder zip; return its path."""
     settings = settings or load_settings()
     kind = kind or settings.gradescope.kind
-    files = list(kit_config()["submission"]["final_files"])
+    files = student_files("final", reference_package_dir())
     check_reference(reference_package_dir(), files)
     tree = reference_package_dir().parent  # the instructor's source tree
     labels = Path(hidden_labels) if hidden_labels else default_hidden_labels()

@@ -153,6 +153,8 @@ def wanted_entries(kit: dict[str, Any], kind: str | None) -> list[str]:
     tokenizer."""
     submission = kit["submission"]
     files = submission["final_files"] if kind != "milestone" else submission["milestone_files"]
+    if kind != "milestone":
+        files = [*files, *(submission.get("section_files") or [])]
     notebook = submission.get("notebook")
     names = [IDENTITY_FILE, MANIFEST_FILE, TOKENIZER_FILE,
              *(f"{PACKAGE_FOLDER}/{name}" for name in files)]

@@ -32,6 +32,12 @@ def check_first_piece_labels(expect: Expect) -> None:
     expect.equal(out, [IGNORE, 3, 0, IGNORE, IGNORE, 5, IGNORE],
                  "labels (a word's later pieces get -100)")
 
+    expect.step("first_piece_labels([None, 0, 1, 1, None], [4, 4]): neighbours with the "
+                "same label")
+    out = _as_list(expect, align([None, 0, 1, 1, None], [4, 4]), "the result")
+    expect.equal(out, [IGNORE, 4, 4, IGNORE, IGNORE],
+                 "labels (a piece starts a word when its word id changes)")
+
     expect.step("padding pieces (None after [SEP]) and a custom ignore_id")
     out = _as_list(expect, align([None, 0, 0, 1, None, None, None], [1, 2], ignore_id=-1),
                    "the result")

@@ -112,6 +112,20 @@ def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     return trainer_harness.run_trainer_epoch(trainer_class, spec, ctx.describe)
 
 
+def _tag_with_encoder(ctx: Context, model_dir: str, sentences: list[list[str]],
+                      batch_size: int) -> dict[str, Any]:
+    """An encoder model (the encoder section), rebuilt by the package's
+    ``EncoderPredictor.load`` (weights with ``weights_only=True``, loaded strictly),
+    tags ``sentences`` from its own word pieces; the first piece of each word gives the
+    word's tag."""
+    predictor_class = ctx.packages.module("encoder_predictor").EncoderPredictor
+    predictor = predictor_class.load(model_dir)
+    predictor.eval()
+    tags = predictor.tag(None, sentences, batch_size=batch_size)
+    return {"tags": [[str(tag) for tag in sentence] for sentence in tags],
+            "model_type": "encoder"}
+
+
 def op_align_labels(ctx: Context, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The student's ``encoder.first_piece_labels`` on each case (``word_ids``,
     ``word_labels``, ``kwargs``); each reply also holds the inputs as they were after
@@ -162,6 +176,10 @@ def op_tag(ctx: Context, model_dir: str, tokenizer_path: str, sentences: list[li
     weights file.
     """
     packages = ctx.packages
+    with open(f"{model_dir}/config.json", encoding="utf-8") as handle:
+        declared = json.load(handle)
+    if isinstance(declared, dict) and declared.get("model_type") == "encoder":
+        return _tag_with_encoder(ctx, model_dir, sentences, batch_size)
     model_config = packages.module("model_config").ModelConfig
     predictor_class = packages.module("predictor").NERPredictor
     tokenizer_class = packages.module("tokenizer").Tokenizer
