@@ -15,11 +15,6 @@ import yaml
 
 pytest.importorskip("transformers")
 
-from autograder.grader.engine import grade_submission  # noqa: E402
-from autograder.grader.settings import load_settings  # noqa: E402
-from ner_helpers.data import load_split  # noqa: E402
-from ner_helpers.experiment import run_experiment  # noqa: E402
-from ner_helpers.word_pieces import train_word_pieces  # noqa: E402
 from test_grader_fixtures import (  # noqa: E402
     REPO,
     experiment_f1,
@@ -29,6 +24,12 @@ from test_grader_fixtures import (  # noqa: E402
     trained_project,
     variant_submission,
 )
+
+from autograder.grader.engine import grade_submission  # noqa: E402
+from autograder.grader.settings import load_settings  # noqa: E402
+from ner_helpers.data import load_split  # noqa: E402
+from ner_helpers.experiment import run_experiment  # noqa: E402
+from ner_helpers.word_pieces import train_word_pieces  # noqa: E402
 
 ENCODER_CONFIG = {
     "name": "encoder", "seed": 13, "device": "cpu",
