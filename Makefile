@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading bench-encoder release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -57,6 +57,9 @@ bench-notebook: $(STAMP)  ## run the instructor notebooks at full data, time eve
 
 bench-grading: $(STAMP)  ## time and peak memory of grading one final submission (DATA_SRC)
 	$(BIN)/python benchmarks/grading_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+
+bench-encoder: $(STAMP)  ## grading budget of a base-size encoder model (DATA_SRC; needs the encoder extra)
+	$(BIN)/python benchmarks/encoder_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 release: $(STAMP)  ## build the student release (with leak check); RELEASE_ARGS=--allow-placeholder-url for a dry run
 	$(BIN)/ner-instructor release $(RELEASE_ARGS)
