@@ -218,6 +218,15 @@ def section_files(package_dir: str | Path) -> list[str]:
     return [str(name) for name in names if (Path(package_dir) / str(name)).is_file()]
 
 
+def optional_models() -> dict[str, list[str]]:
+    """The optional sections' model slots (kit.yaml ``submission.optional_models``) whose
+    section this copy of the kit holds (its ``ner_helpers/<slot>.py``), with their files."""
+    package = Path(ner_helpers.__file__).resolve().parent
+    slots = kit_config()["submission"].get("optional_models") or {}
+    return {str(model): [str(name) for name in files] for model, files in slots.items()
+            if (package / f"{model}.py").is_file()}
+
+
 def student_files(kind: str, package_dir: str | Path) -> list[str]:
     """The student files a submission of ``kind`` holds: the milestone or final files,
     and in a final submission the section files the package holds."""
@@ -280,15 +289,14 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
             plan.problems.append(f"tokenizer: {exc}")
         test_indices = _test_indices(plan, dataset_dir, config)
         chosen = dict(experiments or {})
-        unknown = sorted(set(chosen) - set(settings["models"])
-                         - set(settings.get("optional_models") or {}))
+        unknown = sorted(set(chosen) - set(settings["models"]) - set(optional_models()))
         if unknown:
             raise KitError(f"no model slot named {', '.join(unknown)}; the final submission "
                            f"holds {', '.join(settings['models'])}")
         for model in settings["models"]:
             folder = experiment_dir(chosen.get(model) or model)
             _add_model(plan, model, folder, tokenizer, test_indices, int(settings["max_layers"]))
-        for model, files in (settings.get("optional_models") or {}).items():
+        for model, files in optional_models().items():
             folder = experiment_dir(chosen.get(model) or model)
             if model in chosen or folder.is_dir():
                 _add_optional_model(plan, model, folder, list(files), test_indices)

@@ -87,7 +87,7 @@ def grade(path: Path, project: Path, settings):
 def test_the_encoder_and_its_todo_are_graded_while_the_section_is_on(project, final_zip,
                                                                        tmp_path):
     names = zipfile.ZipFile(final_zip).namelist()
-    assert "package/encoder.py" in names
+    assert "ner_helpers/encoder.py" in names
     assert {f"models/encoder/{n}" for n in ("config.json", "weights.pt", "encoder_config.json",
                                             "pieces.json", "test_predictions.json")} <= set(names)
     result = grade(final_zip, project, settings_with_section(tmp_path, True))

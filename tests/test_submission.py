@@ -34,6 +34,7 @@ from ner_helpers.submission import (
     load_identity,
     plan_submission,
     save_identity,
+    section_files,
 )
 
 
@@ -93,6 +94,8 @@ def test_final_zip_holds_models_tokenizer_and_predictions(identified: Path,
     entries = set(zip_entries(report.path))
     expected = {"identity.json", "submission.json", "tokenizer.json"}
     expected |= {f"ner_helpers/{name}" for name in STUDENT_FILES}
+    # The student files of the optional sections this source tree holds.
+    expected |= {f"ner_helpers/{name}" for name in section_files(REPO / "ner_helpers")}
     expected |= {f"models/{model}/{name}" for model in ("ffnn", "rnn")
                  for name in ("config.json", "weights.pt", "test_predictions.json")}
     assert entries == expected
