@@ -252,17 +252,13 @@ def _with_sections(kinds: dict[str, KindSettings], todos: dict[str, TodoSettings
 
 
 def _with_section_models(kinds: dict[str, KindSettings], models: dict[str, ModelSettings],
-                         sections: dict[str, OptionalSection],
-                         where: Path) -> dict[str, KindSettings]:
+                         sections: dict[str, OptionalSection]) -> dict[str, KindSettings]:
     """The final kind with the models (``performance.<model>.section``) of the sections
-    that are on."""
+    that are on (a section the release settings do not list is off)."""
     extra: list[str] = []
     for model in models.values():
-        if model.section is None:
+        if model.section is None or model.section not in sections:
             continue
-        if model.section not in sections:
-            raise KitError(f"{where}: performance.{model.name}.section: no optional section "
-                           f"named {model.section!r} in the release settings")
         if sections[model.section].enabled and model.name not in kinds["final"].models:
             extra.append(model.name)
     if not extra:
@@ -287,7 +283,7 @@ def load_settings(path: str | Path | None = None,
     sections = read_optional_sections(sections_path)
     kinds = _with_section_models(
         _with_sections(_read_kinds(reader, todos, models), todos, sections, sections_path),
-        models, sections, path)
+        models, sections)
     performance = reader.section("performance")
     settings = GradingSettings(
         kinds=kinds,

@@ -66,7 +66,9 @@ def cells() -> list[dict]:
             word's label at its first piece, `ignore_id` everywhere else. For example
             `first_piece_labels([None, 0, 1, 1, 1, 2, None], [3, 0, 5])` is
             `[-100, 3, 0, -100, -100, 5, -100]`. Words cut off by truncation have no pieces.
-            Return a new list and leave the inputs unchanged.
+            Return a new list and leave the inputs unchanged. The provided `PieceCollator`
+            puts your labels into the batch's `labels` LongTensor[B, L] (L pieces), at the
+            positions of the pieces in `input_ids` LongTensor[B, L].
             """),
         check_cell("8-1", CHECK_POINTS),
         markdown("encoder-pieces-intro", """
