@@ -49,7 +49,6 @@ def cells() -> list[dict]:
                                 "transformers>=4.40,<6", "tokenizers>=0.19"], check=True)
 
             from ner_helpers.encoder import first_piece_labels
-            from ner_helpers.piece_collator import PieceCollator
             from ner_helpers.predictor import load_predictor
             from ner_helpers.word_pieces import train_word_pieces
 
