@@ -125,6 +125,13 @@ def test_an_encoder_config_that_disagrees_with_the_declared_sizes_is_refused(pro
     assert encoder.f1 is None and "hidden_size = 4096" in encoder.message
 
 
-def test_the_section_off_grades_neither_its_todo_nor_its_model(tmp_path):
+@pytest.mark.slow
+def test_the_section_off_grades_neither_its_todo_nor_its_model(project, final_zip, tmp_path):
     settings = settings_with_section(tmp_path, False)
     assert settings.kinds["final"].models == ("ffnn", "rnn")
+    # A zip that holds the section's files is still graded as usual (one TODO here).
+    final = dataclasses.replace(settings.kinds["final"], todos=("TODO-1.1-1",), models=())
+    result = grade(final_zip, project, dataclasses.replace(
+        settings, kinds={**settings.kinds, "final": final}))
+    assert {t.todo for t in result.tests} == {"TODO-1.1-1"} and all(t.passed for t in result.tests)
+    assert result.performance == [] and result.notes == [] and not result.internal_errors
