@@ -13,6 +13,10 @@ scores the tags against the hidden labels with
 token index): full points at or above the baseline, ``points * f1 /
 baseline`` below it. The submitted ``test_predictions.json`` is not scored;
 when it disagrees with what the model predicts, a note says so.
+
+An encoder model (the optional encoder section) is checked by
+:mod:`autograder.grader.encoder_model` instead of the layer rule: the parent
+refuses one larger than its budget before the child loads it.
 """
 
 from __future__ import annotations
