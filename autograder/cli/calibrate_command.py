@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
                                 / "train.json"))
     proposals = []
     for model, entry in settings.models.items():
+        if entry.section is not None:
+            continue  # an optional section's model (the encoder): its baseline is set by hand
         if args.from_experiments:
             folder = experiment_dir(getattr(args, model, None) or model)
         else:
