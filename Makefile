@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading bench-encoder release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-lazy bench-notebook bench-grading bench-similarity bench-sweep bench-encoder release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -57,6 +57,12 @@ bench-notebook: $(STAMP)  ## run the instructor notebooks at full data, time eve
 
 bench-grading: $(STAMP)  ## time and peak memory of grading one final submission (DATA_SRC)
 	$(BIN)/python benchmarks/grading_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+
+bench-similarity: $(STAMP)  ## time and peak memory of `ner-instructor similarity` on 300 generated submissions
+	$(BIN)/python benchmarks/similarity_budget.py --students 300
+
+bench-sweep: $(STAMP)  ## the three seed sweeps and 1-vs-2 worker scaling (DATA_SRC; docs/sweeps.md)
+	$(BIN)/python benchmarks/sweep_bench.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 bench-encoder: $(STAMP)  ## grading budget of a base-size encoder model (DATA_SRC; needs the encoder extra)
 	$(BIN)/python benchmarks/encoder_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)

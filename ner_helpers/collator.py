@@ -51,8 +51,8 @@ class DataCollator:
         self.text_colname = text_colname
         self.label_colname = label_colname
 
-    def _get_max_length(self, instances: Sequence[Mapping]) -> int:
-        """The batch length L of ``instances``: the longest sentence (its
+    def _get_max_length(self, data_instances: Sequence[Mapping]) -> int:
+        """The batch length L of ``data_instances``: the longest sentence (its
         ``text_colname`` tokens), at most ``max_length`` when that is set; with
         ``padding="max_length"``, ``max_length`` itself.
 
@@ -62,7 +62,7 @@ class DataCollator:
         """
         if self.padding == "max_length":
             return int(self.max_length)
-        longest = max(len(instance[self.text_colname]) for instance in instances)
+        longest = max(len(instance[self.text_colname]) for instance in data_instances)
         return longest if self.max_length is None else min(longest, self.max_length)
 
     @staticmethod
@@ -71,11 +71,11 @@ class DataCollator:
         tag gives the pad tag id -100). A helper of the original course kit."""
         return torch.tensor([NER_ENCODING_MAP[label] for label in labels], dtype=torch.long)
 
-    def __call__(self, instances: Sequence[Mapping]) -> dict[str, torch.Tensor]:
+    def __call__(self, data_instances: Sequence[Mapping]) -> dict[str, torch.Tensor]:
         """Pad a batch of rows.
 
         Args:
-            instances: B rows, each with ``text`` (a list of tokens) and, for
+            data_instances: B rows, each with ``text`` (a list of tokens) and, for
                 labelled data, ``NER`` (a list of tag strings of the same length).
                 They are not changed (the same rows are batched again every epoch).
 
@@ -85,15 +85,15 @@ class DataCollator:
             tag ids from ``NER_ENCODING_MAP``, the pad tag id at pad positions,
             truncated on the same side as the tokens.
         """
-        if len(instances) == 0:
+        if len(data_instances) == 0:
             raise ValueError("cannot collate an empty batch")
         # TODO-1.2-1 hint: find the batch length L (longest sentence, capped at
-        # max_length; or max_length itself: self._get_max_length(instances) gives it),
+        # max_length; or max_length itself: self._get_max_length(data_instances) gives it),
         # tokenize every sentence to length L, stack the results, and build labels
         # padded and truncated like the tokens (self._process_labels maps tags to ids).
         # Leave the caller's rows unchanged: the same rows come back every epoch.
         ### BEGIN SOLUTION
-        texts = [instance[self.text_colname] for instance in instances]
+        texts = [instance[self.text_colname] for instance in data_instances]
         if self.padding == "max_length":
             length = self.max_length
         else:
@@ -110,9 +110,9 @@ class DataCollator:
             "input_ids": torch.stack([e["input_ids"] for e in encoded]),
             "padding_mask": torch.stack([e["padding_mask"] for e in encoded]),
         }
-        if self.label_colname in instances[0]:
+        if self.label_colname in data_instances[0]:
             rows = []
-            for instance in instances:
+            for instance in data_instances:
                 tag_ids = [NER_ENCODING_MAP[tag] for tag in instance[self.label_colname]]
                 if len(tag_ids) > length:
                     cut = len(tag_ids) - length

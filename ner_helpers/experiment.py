@@ -35,7 +35,11 @@ from ner_helpers.seeding import set_seed
 from ner_helpers.tokenizer import Tokenizer
 from ner_helpers.trainer import Trainer
 
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+              "sgd-momentum": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
+              "rmsprop": torch.optim.RMSprop}
+#: Settings an optimizer name implies beyond ``lr`` and ``weight_decay``.
+OPTIMIZER_SETTINGS: dict[str, dict[str, Any]] = {"sgd-momentum": {"momentum": 0.9}}
 FUSED_OPTIMIZERS = ("adam", "adamw")  # training.fused_optimizer applies to these
 ENCODER = "encoder"  # the model type of ner_helpers.encoder_predictor (an optional extra)
 
@@ -55,7 +59,8 @@ def experiment_folder(name: str) -> Path:
 
 
 def build_optimizer(model: torch.nn.Module, training: dict[str, Any]) -> torch.optim.Optimizer:
-    """The optimizer named by ``training.optimizer`` with its ``lr`` and ``weight_decay``.
+    """The optimizer named by ``training.optimizer`` with its ``lr`` and ``weight_decay``:
+    ``sgd``, ``sgd-momentum`` (momentum 0.9), ``adagrad``, ``rmsprop``, ``adam`` or ``adamw``.
 
     With ``training.fused_optimizer`` (Adam and AdamW only), the update of each
     parameter runs as one fused kernel instead of a sequence of element-wise
@@ -67,6 +72,7 @@ def build_optimizer(model: torch.nn.Module, training: dict[str, Any]) -> torch.o
         raise KitError(f"training.optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
     settings: dict[str, Any] = {"lr": float(training.get("lr", 1e-3)),
                                 "weight_decay": float(training.get("weight_decay", 0.0))}
+    settings.update(OPTIMIZER_SETTINGS.get(name, {}))
     if training.get("fused_optimizer", False) and name in FUSED_OPTIMIZERS:
         settings["fused"] = True
     return OPTIMIZERS[name](model.parameters(), **settings)
@@ -125,9 +131,11 @@ def apply_number_settings(training: dict[str, Any]) -> None:
 
 def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: DataCollator,
                   train_rows: Sequence[Mapping], val_rows: Sequence[Mapping] | None,
-                  show_progress: bool = True) -> Trainer:
+                  show_progress: bool = True,
+                  trainer_class: type[Trainer] = Trainer) -> Trainer:
     """A :class:`Trainer` for ``model`` with the optimizer and settings of
-    ``config["training"]``, on ``config["device"]``, shuffling from ``config["seed"]``."""
+    ``config["training"]``, on ``config["device"]``, shuffling from ``config["seed"]``.
+    ``trainer_class`` may be a subclass (a sweep's, which reports every epoch)."""
     training = config.get("training", {})
     apply_number_settings(training)
     if is_encoder(config):
@@ -138,15 +146,15 @@ def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: Data
             int(training.get("epochs", 5))))
     else:
         optimizer = build_optimizer(model, training)
-    trainer = Trainer(model, optimizer, collator, train_rows, val_rows,
-                   grad_clip_max_norm=training.get("grad_clip_max_norm"),
-                   use_class_weights=bool(training.get("use_class_weights", False)),
-                   device=config.get("device", "auto"),
-                   batch_size=int(training.get("batch_size", 32)),
-                   seed=int(config.get("seed", 0)), show_progress=show_progress,
-                   average_last_epochs=int(training.get("average_last_epochs", 1)),
-                   group_by_length=bool(training.get("group_by_length", False)),
-                   group_chunk_batches=int(training.get("group_chunk_batches", 50)))
+    trainer = trainer_class(model, optimizer, collator, train_rows, val_rows,
+                            grad_clip_max_norm=training.get("grad_clip_max_norm"),
+                            use_class_weights=bool(training.get("use_class_weights", False)),
+                            device=config.get("device", "auto"),
+                            batch_size=int(training.get("batch_size", 32)),
+                            seed=int(config.get("seed", 0)), show_progress=show_progress,
+                            average_last_epochs=int(training.get("average_last_epochs", 1)),
+                            group_by_length=bool(training.get("group_by_length", False)),
+                            group_chunk_batches=int(training.get("group_chunk_batches", 50)))
     if is_encoder(config) and val_rows is not None and model.config.label_pieces != "first":
         # Trained on every piece, but validated (and selected) on each word's first
         # piece: the words every other model is scored on.
@@ -178,8 +186,10 @@ def prepare_folder(folder: Path, resume: bool, force: bool) -> None:
 
 
 def run_experiment(config: dict[str, Any], *, resume: bool = False, force: bool = False,
-                   show_progress: bool = True) -> ExperimentResult:
-    """Train the model ``config`` describes and write its experiment folder."""
+                   show_progress: bool = True,
+                   trainer_class: type[Trainer] = Trainer) -> ExperimentResult:
+    """Train the model ``config`` describes and write its experiment folder
+    (with ``trainer_class``, a :class:`Trainer` subclass, doing the training)."""
     paths = kit_config()["paths"]
     name = str(config.get("name") or config["model"]["model_type"])
     folder = experiment_folder(name)
@@ -198,7 +208,8 @@ def run_experiment(config: dict[str, Any], *, resume: bool = False, force: bool 
     predictor = build_predictor(config, tokenizer, train_rows)
     training = config.get("training", {})
     collator = build_collator(config, predictor, tokenizer)
-    trainer = build_trainer(config, predictor, collator, train_rows, val_rows, show_progress)
+    trainer = build_trainer(config, predictor, collator, train_rows, val_rows, show_progress,
+                            trainer_class)
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -9,6 +9,9 @@ from ner_helpers.constants import NUM_NER_TAGS
 from ner_helpers.errors import KitError
 
 MODEL_TYPES = ("ffnn", "rnn")
+#: Recurrent cells of ``model_type: rnn``: the hand-written RNN (``rnn``, the
+#: assignment's) or PyTorch's (:mod:`ner_helpers.torch_cells`).
+CELLS = ("rnn", "torch-rnn", "gru", "lstm")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class ModelConfig:
     rare_word_max_count: int = 1
     #: Training only: dropout on the embeddings.
     embedding_dropout: float = 0.0
+    #: RNN only: the recurrent cell, one of :data:`CELLS`.
+    cell: str = "rnn"
+    #: RNN only, PyTorch cells only: read the sentence in both directions.
+    bidirectional: bool = False
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
@@ -48,6 +55,16 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
                 raise KitError(f"model config: {name} must be in [0, 1), got {value!r}")
+        if self.cell not in CELLS:
+            raise KitError(f"model config: cell must be one of {CELLS}, got {self.cell!r}")
+        if self.cell != "rnn" and self.model_type != "rnn":
+            raise KitError(f"model config: cell {self.cell!r} needs model_type 'rnn'")
+        if not isinstance(self.bidirectional, bool):
+            raise KitError(f"model config: bidirectional must be true or false, "
+                           f"got {self.bidirectional!r}")
+        if self.bidirectional and self.cell == "rnn":
+            raise KitError("model config: the hand-written cell 'rnn' reads left to right "
+                           "only; bidirectional needs cell torch-rnn, gru or lstm")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

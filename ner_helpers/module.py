@@ -16,8 +16,13 @@ class Module(nn.Module):
 
     def init_weights(self) -> None:
         """Xavier-normal weights for every linear and embedding layer, zero biases,
-        and a zero row for the embedding's padding index."""
-        for module in self.modules():
+        and a zero row for the embedding's padding index.
+
+        The layers are drawn in the order of their names, not the order ``__init__``
+        created them: a model that creates the same layers in another order starts from
+        the same weights (and so trains to the same scores) under the same seed.
+        """
+        for _, module in sorted(self.named_modules(), key=lambda item: item[0]):
             if isinstance(module, nn.Linear):
                 nn.init.xavier_normal_(module.weight)
                 if module.bias is not None:

@@ -1,4 +1,5 @@
-"""The complete tagger: token embedding followed by an FFNN or an RNN."""
+"""The complete tagger: token embedding followed by an FFNN or an RNN (hand-written or
+one of PyTorch's cells, :mod:`ner_helpers.torch_cells`)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ class NERPredictor(Module):
         if config.model_type == "ffnn":
             self.model = FFNN(config.embedding_dim, config.hidden_dim, config.output_dim,
                               config.num_layers)
+        elif config.cell != "rnn":
+            from ner_helpers.torch_cells import TorchRecurrentTagger  # PyTorch's cells
+
+            self.model = TorchRecurrentTagger(config.cell, config.embedding_dim,
+                                              config.hidden_dim, config.output_dim,
+                                              config.num_layers, bias=config.bias,
+                                              nonlinearity=config.nonlinearity,
+                                              bidirectional=config.bidirectional)
         else:
             self.model = RNN(config.embedding_dim, config.hidden_dim, config.output_dim,
                              config.num_layers, bias=config.bias,
@@ -63,7 +72,10 @@ class NERPredictor(Module):
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         if self.training:
             input_ids = self.drop_words(input_ids)
-        return self.model(self.embedding_dropout(self.embedding(input_ids)))
+        embeddings = self.embedding_dropout(self.embedding(input_ids))
+        if self.config.cell != "rnn":  # PyTorch's cells pack the sentences to their lengths
+            return self.model(embeddings, input_ids != self.config.padding_idx)
+        return self.model(embeddings)
 
     def drop_words(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Replace non-pad tokens LongTensor[B, L] by the unknown id at random:
@@ -86,7 +98,7 @@ class NERPredictor(Module):
 
     def hidden_layer_names(self) -> list[str]:
         """Names of the per-layer activation modules, for :meth:`record_activations`."""
-        return [f"model.f.{k}" for k in range(self.config.num_layers)]
+        return [f"model.f.{k}" for k in range(len(self.model.f))]
 
     @torch.no_grad()
     def tag(self, tokenizer: Tokenizer, sentences: Sequence[Sequence[str]],

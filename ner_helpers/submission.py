@@ -15,6 +15,12 @@ A submission zip holds (paths inside the zip)::
                                      ``submission.notebook`` of kit.yaml as last saved (a
                                      warning when it is missing or its answers are empty)
 
+The notebook is checked before it is packed (``submission.run_order`` and
+``submission.collaboration_statement`` of kit.yaml: ``warn``, ``refuse`` or
+``off``): was it run from top to bottom in one kernel session (see
+:mod:`ner_helpers.notebook_run_order`), and is the collaboration statement at
+its top filled in (:mod:`ner_helpers.collaboration_statement`)?
+
 Before writing anything the pieces are checked (files present and valid
 Python; for the final: the tokenizer loads, each model loads with its config
 through your own package, has at most ``submission.max_layers`` layers and
@@ -46,8 +52,14 @@ from pathlib import Path
 from typing import Any
 
 import ner_helpers
+from ner_helpers.collaboration_statement import (
+    ANSWER_STUB,
+    is_statement_cell,
+    statement_problem,
+)
 from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.errors import KitError
+from ner_helpers.notebook_run_order import RunOrderFinding, check_run_order
 
 KINDS = ("milestone", "final")
 IDENTITY_FILE = "identity.json"
@@ -63,8 +75,8 @@ MODEL_WEIGHTS_FILE = "weights.pt"
 MODEL_PREDICTIONS_FILE = "test_predictions.json"
 MODEL_FILES = (MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, MODEL_PREDICTIONS_FILE)
 NOTEBOOKS_FOLDER = "notebooks"
-#: What nbgrader leaves in a written-answer cell of the student notebook.
-ANSWER_STUB = "YOUR ANSWER HERE"
+#: The values of kit.yaml's ``submission.run_order`` and ``collaboration_statement``.
+NOTEBOOK_CHECK_MODES = ("warn", "refuse", "off")
 LATEST_SUFFIX = "latest"
 
 #: Every zip entry gets this date and these permissions, so zips are reproducible.
@@ -174,6 +186,8 @@ class SubmissionPlan:
     notebook_origin: str | None = None
     #: Why the notebook open in Colab could not be taken (None outside Colab or on success).
     live_notebook_error: str | None = None
+    #: What the run-order check found in the packed notebook (None: not checked).
+    run_order: RunOrderFinding | None = None
 
 
 @dataclass(frozen=True)
@@ -347,11 +361,13 @@ def default_notebook_path() -> Path | None:
 def empty_answers(notebook: Mapping[str, Any]) -> tuple[int, int]:
     """(written-answer cells still holding nbgrader's stub, all written-answer cells).
 
-    Written-answer cells are the markdown cells nbgrader marks as solutions.
+    Written-answer cells are the markdown cells nbgrader marks as solutions; the
+    collaboration statement is checked on its own (:func:`check_notebook`).
     """
     answers = [cell for cell in notebook.get("cells", [])
                if isinstance(cell, dict) and cell.get("cell_type") == "markdown"
-               and (cell.get("metadata") or {}).get("nbgrader", {}).get("solution")]
+               and (cell.get("metadata") or {}).get("nbgrader", {}).get("solution")
+               and not is_statement_cell(cell)]
     empty = 0
     for cell in answers:
         source = cell.get("source", "")
@@ -396,6 +412,7 @@ def _add_notebook(plan: SubmissionPlan, given: str | Path | None,
         plan.problems.append(f"{path}: not a readable notebook ({exc}); open it in Jupyter and "
                              "save it again")
         return
+    check_notebook(plan, notebook, str(path))
     if plan.live_notebook_error is not None:
         plan.warnings.append(f"{plan.live_notebook_error}: the zip holds {path} as saved in the "
                              f"working copy, not the notebook you edit in Colab. "
@@ -411,6 +428,34 @@ def _add_notebook(plan: SubmissionPlan, given: str | Path | None,
     plan.entries[notebook_entry(path)] = data
     plan.notebook_origin = f"{path} as last saved (save it before building the zip, so that " \
                            "your latest answers are in it)"
+
+
+def notebook_check_mode(name: str) -> str:
+    """``warn``, ``refuse`` or ``off``: kit.yaml's ``submission.<name>`` (default warn)."""
+    mode = str(kit_config()["submission"].get(name) or "warn")
+    if mode not in NOTEBOOK_CHECK_MODES:
+        raise KitError(f"kit.yaml: submission.{name} is {mode!r}; use one of "
+                       f"{', '.join(NOTEBOOK_CHECK_MODES)}")
+    return mode
+
+
+def check_notebook(plan: SubmissionPlan, notebook: Mapping[str, Any], where: str) -> None:
+    """Add what is wrong with the notebook's run order and collaboration statement to the
+    plan's warnings or problems, as kit.yaml's ``submission.run_order`` and
+    ``submission.collaboration_statement`` say."""
+    run_order = notebook_check_mode("run_order")
+    if run_order != "off":
+        finding = check_run_order(notebook, plan.kind)
+        plan.run_order = finding
+        if not finding.in_order:
+            target = plan.problems if run_order == "refuse" else plan.warnings
+            target.append(f"{where}: {finding.message()}")
+    statement = notebook_check_mode("collaboration_statement")
+    if statement != "off":
+        problem = statement_problem(notebook)
+        if problem is not None:
+            target = plan.problems if statement == "refuse" else plan.warnings
+            target.append(f"{where}: {problem}")
 
 
 def _add_live_notebook(plan: SubmissionPlan, configured: str) -> bool:
@@ -429,6 +474,7 @@ def _add_live_notebook(plan: SubmissionPlan, configured: str) -> bool:
     if notebook is None:
         return False
     entry = notebook_entry(configured)
+    check_notebook(plan, notebook, "the notebook open in Colab")
     empty, total = empty_answers(notebook)
     if total and empty == total:
         plan.warnings.append(f"the notebook open in Colab: none of the {total} written answers "

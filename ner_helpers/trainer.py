@@ -162,19 +162,22 @@ class Trainer:
         ### END SOLUTION
         return record.summary()
 
+    @torch.no_grad()
     def _eval_epoch(self) -> dict[str, Any]:
         """One pass over ``self.val_loader`` without changing the model.
 
         Every batch counts, a short last batch (even of one sentence) too. The
         model may come in training mode. The loss is ``self.loss_fn``'s, with
-        its class weights when ``use_class_weights`` is on.
+        its class weights when ``use_class_weights`` is on. The method runs
+        without gradient tracking (the provided ``@torch.no_grad()``, as in the
+        original course kit).
 
         Returns ``EpochRecord.summary()``: the loss and scores over the whole split.
         """
         record = EpochRecord()
-        # TODO-3-2 hint: put the model in evaluation mode and, without tracking
-        # gradients (torch.no_grad()), compute logits and self.loss_fn for each batch
-        # and record them.
+        # TODO-3-2 hint: put the model in evaluation mode and compute logits and
+        # self.loss_fn for each batch and record them. Gradients stay off: the provided
+        # @torch.no_grad() covers the whole method (do not turn them back on).
         ### BEGIN SOLUTION
         self.model.eval()
         with torch.no_grad():

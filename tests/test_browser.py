@@ -26,9 +26,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 TOKEN = "ner-browser-test"
-#: Cells run with Shift+Enter from the top: the badge, three markdown cells, then
-#: the Colab/local setup cell, the imports and the settings.
-CELLS_TO_RUN = 7
+#: Cells run with Shift+Enter from the top: the badge, the collaboration statement,
+#: the markdown cells, then the Colab/local setup cell, the imports and the settings.
+CELLS_TO_RUN = 1 + [cell.get("id") for cell in nbformat.read(
+    Path(__file__).resolve().parents[1] / "notebooks" / "assignment.ipynb",
+    as_version=4).cells].index("settings")
 EXPECTED_OUTPUTS = ("running in a local Python (not Colab): nothing changed",
                     "device: cpu",
                     "quick mode: off")

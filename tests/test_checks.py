@@ -130,8 +130,8 @@ def test_check_all_lists_every_todo_then_fails(monkeypatch, capsys):
 def test_collator_pad_labels_message(monkeypatch):
     original = collator.DataCollator.__call__
 
-    def pads_labelled_zero(self, instances):
-        batch = original(self, instances)
+    def pads_labelled_zero(self, data_instances):
+        batch = original(self, data_instances)
         if "labels" in batch:
             batch["labels"] = batch["labels"].masked_fill(batch["labels"] == -100, 0)
         return batch
@@ -144,11 +144,11 @@ def test_collator_pad_labels_message(monkeypatch):
 def test_collator_truncating_labels_on_the_wrong_side(monkeypatch):
     original = collator.DataCollator.__call__
 
-    def labels_cut_on_the_right(self, instances):
-        batch = original(self, instances)
+    def labels_cut_on_the_right(self, data_instances):
+        batch = original(self, data_instances)
         if self.truncation_side == "left" and "labels" in batch:
             batch["labels"] = original(self.__class__(self.tokenizer, max_length=self.max_length),
-                                       instances)["labels"]
+                                       data_instances)["labels"]
         return batch
 
     monkeypatch.setattr(collator.DataCollator, "__call__", labels_cut_on_the_right)

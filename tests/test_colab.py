@@ -544,3 +544,43 @@ def test_the_submission_cell_in_a_real_kernel_takes_the_live_notebook(student_pr
     with zipfile.ZipFile(zipped) as archive:
         packed = json.loads(archive.read("notebooks/assignment.ipynb"))
     assert answer_texts(packed)[0] == LIVE_ANSWER
+
+
+def test_in_colab_the_live_notebook_is_checked_for_run_order_and_statement(
+        student_project, front_end, tmp_path, monkeypatch):
+    """The submission cell in Colab judges the notebook open in the browser (here one a
+    real kernel ran out of order, its statement empty), not the working copy's."""
+    from test_notebook_run_order import FILLED, homework, run_all, run_cells
+
+    from ner_helpers.errors import KitError
+    from ner_helpers.submission import build_submission
+
+    (student_project / "notebooks" / "assignment.ipynb").write_text(
+        nbformat.writes(run_all(homework(FILLED))))  # the saved copy would pass
+    live = tmp_path / "live-out-of-order.ipynb"
+    live.write_text(nbformat.writes(run_cells(homework(), [3, 5, 7, 5])))
+    monkeypatch.setenv("FAKE_COLAB_NOTEBOOK", str(live))
+    report = build_submission("milestone", out_dir=tmp_path / "out")
+    assert "notebook: the notebook open in Colab" in report.summary()
+    order = next(w for w in report.warnings if "top to bottom" in w)
+    assert order.startswith("the notebook open in Colab: the notebook was not run from top")
+    assert "cell 7 (`print(y)`) ran as [3]" in order
+    assert "Colab: Runtime > Restart session and run all" in order
+    assert any(w.startswith("the notebook open in Colab: the collaboration statement")
+               for w in report.warnings)
+
+    import ner_helpers.submission as module
+    from ner_helpers.config import kit_config
+
+    config = kit_config()
+    config["submission"].update(run_order="refuse", collaboration_statement="refuse")
+    monkeypatch.setattr(module, "kit_config", lambda: config)
+    with pytest.raises(KitError) as refused:
+        build_submission("milestone", out_dir=tmp_path / "refused")
+    assert "cell 7 (`print(y)`)" in str(refused.value)
+    assert "collaboration statement at the top of the notebook is empty" in str(refused.value)
+    assert not (tmp_path / "refused").exists()
+
+    live.write_text(nbformat.writes(run_all(homework(FILLED))))
+    report = build_submission("milestone", out_dir=tmp_path / "fixed")
+    assert not [w for w in report.warnings if "top to bottom" in w or "statement" in w]

@@ -9,9 +9,11 @@ import csv
 import json
 import os
 import signal
+import zipfile
 from pathlib import Path
 
 import pytest
+from test_class_report import leaderboard_on
 from test_grader_fixtures import (
     hidden_labels,
     reference_submission,
@@ -121,3 +123,71 @@ def test_death_messages_say_how_the_grading_process_ended() -> None:
     assert "most likely by the kernel for using more memory" in death_message(-signal.SIGKILL)
     assert "died (SIGSEGV)" in death_message(-signal.SIGSEGV)
     assert "exit code 3 and no result" in death_message(3)
+
+
+# ---------------------------------------------------------------------- shards
+def test_three_shards_merge_into_the_files_of_one_run(project: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """One run and three shards of the same folder, both with the late policy and a
+    ledger: the merged gradebook, class report, leaderboard, ledger and feedback are
+    byte for byte the single run's; a merge that misses a shard names it and writes
+    nothing."""
+    folder = tmp_path / "hw1"
+    folder.mkdir()
+    good = reference_submission(project, "milestone", tmp_path / "built")
+    (folder / "ada.zip").write_bytes(good.read_bytes())
+    # Rejected without running anything: a zip with another student's identity and no files.
+    variant_submission(good, folder / "bob.zip",
+                       {name: None for name in zipfile.ZipFile(good).namelist()} |
+                       {"identity.json": json.dumps({"student_id": "s7654321",
+                                                     "name": "Bob Babbage"})})
+    (folder / "carol.zip").write_bytes(b"not a zip at all")
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted_at\ns1234567,2026-10-04T10:00:00\n"
+                     "s7654321,2026-10-02T22:00:00\n")
+    config = leaderboard_on(tmp_path)
+    common = ["--kind", "milestone", "--hidden-labels", str(hidden_labels(project)),
+              "--no-progress", "--grading-config", str(config)]
+    late = ["--submission-times", str(times), "--due", "2026-10-02T23:59:00"]
+    for name in ("single", "sharded"):
+        (tmp_path / f"ledger-{name}.csv").write_text("student,late_days_used\ns1234567,3\n")
+
+    single = tmp_path / "single"
+    assert instructor_main(["grade-batch", str(folder), "--out", str(single),
+                            *common, *late, "--ledger", str(tmp_path / "ledger-single.csv")]) == 0
+    sharded = tmp_path / "sharded"
+    for index in (1, 2, 3):
+        assert instructor_main(["grade-batch", str(folder), "--out", str(sharded),
+                                "--shard", f"{index}/3", *common]) == 0
+        assert not (sharded / "gradebook.csv").exists()
+    assert "shard 1/3: 1 submissions, 1 graded" in capsys.readouterr().out
+    assert instructor_main(["grade-batch-merge", str(sharded), "--grading-config", str(config),
+                            *late, "--ledger", str(tmp_path / "ledger-sharded.csv")]) == 0
+
+    class_files = ["gradebook.csv", "class-report.html", "leaderboard.csv", "leaderboard.html"]
+    per_submission = [f"{name}/{file}" for name in ("ada", "bob", "carol")
+                      for file in ("results.json", "feedback.md")]
+    for name in class_files + per_submission:
+        assert (sharded / name).read_bytes() == (single / name).read_bytes(), name
+    assert (tmp_path / "ledger-sharded.csv").read_bytes() == \
+        (tmp_path / "ledger-single.csv").read_bytes()
+    with open(single / "gradebook.csv", newline="") as handle:
+        rows = {row["submission"]: row for row in csv.DictReader(handle)}
+    assert (rows["ada"]["days_late"], rows["ada"]["free_days_used"]) == ("2", "1")
+    assert rows["ada"]["late_penalty"] == "capped at 90%"
+    assert float(rows["ada"]["score_after_late"]) == 36
+    assert rows["bob"]["days_late"] == "0" and rows["carol"]["late_penalty"] == \
+        "no submission time"
+    assert "Late policy: 2 days late" in (single / "ada" / "feedback.md").read_text()
+    assert 'data-figure="late">1<' in (single / "class-report.html").read_text()
+
+    # A shard that failed: the merge names it and writes nothing.
+    (sharded / "shards" / "shard-2-of-3.json").unlink()
+    before = sorted(path.name for path in sharded.iterdir())
+    gradebook = (sharded / "gradebook.csv").read_bytes()
+    capsys.readouterr()
+    assert instructor_main(["grade-batch-merge", str(sharded)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "shard 2/3 did not finish" in error
+    assert sorted(path.name for path in sharded.iterdir()) == before
+    assert (sharded / "gradebook.csv").read_bytes() == gradebook

@@ -82,7 +82,9 @@ DOCS_SECTION = "How the grader is tested against bugs"
 STUDENT_FILES = ("tokenizer.py", "collator.py", "embedding.py", "trainer.py", "ffnn.py",
                  "rnn.py")
 KEYS = {"file", "todo", "todos", "bug", "alternative", "change", "solutions", "lost",
-        "messages", "note"}
+        "messages", "note", "why"}
+#: A single-cause entry may fail at most this many tests of its TODO without a ``why``.
+MOST_TESTS_WITHOUT_WHY = 2
 #: Reference code lines shorter than this are too generic to count as a leak.
 MIN_LEAK_CHARS = 16
 
@@ -101,6 +103,8 @@ class Variant:
     solutions: dict[str, str]
     lost: dict[str, tuple[str, ...]]
     messages: dict[str, str]
+    #: Why the one bug fails more than two tests of its TODO (empty: it fails at most two).
+    why: str = ""
 
     @property
     def kind(self) -> str:
@@ -129,7 +133,8 @@ def load_variants(folder: Path) -> list[Variant]:
             description=" ".join(str(data.get("bug") or data.get("alternative") or "").split()),
             change=change, solutions=dict(data.get("solutions") or {}),
             lost={todo: tuple(tests) for todo, tests in (data.get("lost") or {}).items()},
-            messages=dict(data.get("messages") or {})))
+            messages=dict(data.get("messages") or {}),
+            why=" ".join(str(data.get("why") or "").split())))
     return variants
 
 
@@ -249,16 +254,20 @@ def _in_grading_order(variants: list[Variant], settings: GradingSettings) -> lis
 def catalogue_table(variants: list[Variant], settings: GradingSettings) -> str:
     """The Markdown table of docs/grading.md: one row per broken implementation, in
     grading order."""
-    rows = ["| TODO | entry | bug | tests that catch it | points lost |",
-            "|---|---|---|---|---|"]
+    rows = ["| TODO | entry | bug | tests that catch it | tests failed | points lost "
+            "| why more than two tests |",
+            "|---|---|---|---|---|---|---|"]
     for variant in _in_grading_order(variants, settings):
         own = variant.todos[0]
         caught = ", ".join(variant.lost.get(own, ()))
         caught += "".join(f"; and {todo}: {', '.join(tests)}"
                           for todo, tests in variant.lost.items() if todo != own)
+        count = sum(len(tests) for tests in variant.lost.values())
         lost = f"{points_lost(variant, settings):g}"
         bug = variant.description.replace("|", "\\|")
-        rows.append(f"| {own} | `{variant.name}` | {bug} | {caught} | {lost} |")
+        why = variant.why.replace("|", "\\|")
+        rows.append(f"| {own} | `{variant.name}` | {bug} | {caught} | {count} | {lost} "
+                    f"| {why} |")
     return "\n".join(rows)
 
 
@@ -406,6 +415,18 @@ def test_every_hidden_test_catches_a_bug_of_its_own_todo() -> None:
               for test in variant.lost.get(variant.todos[0], ())}
     tests = {(todo, test) for todo, entry in SETTINGS.todos.items() for test in entry.tests}
     assert sorted(tests - caught) == []
+
+
+@pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)
+def test_many_failed_tests_are_explained(variant: Variant) -> None:
+    """One bug, few tests: an entry that fails more than two tests of its TODO says why in
+    ``why`` (shown in docs/grading.md's table); one that fails at most two has no ``why``."""
+    count = len(variant.lost.get(variant.todos[0], ()))
+    if count > MOST_TESTS_WITHOUT_WHY:
+        assert variant.why, (f"{variant.name} fails {count} tests of {variant.todos[0]}; "
+                             "say why in `why:` or make the tests judge one property each")
+    else:
+        assert not variant.why, f"{variant.name} fails {count} tests; drop its `why`"
 
 
 @pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)

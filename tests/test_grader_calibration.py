@@ -10,9 +10,15 @@ from test_grader_fixtures import experiment_f1, inside, trained_project
 
 from autograder.cli.main import main as instructor_main
 from autograder.grader.calibration import (
+    Proposal,
+    ReferenceRun,
     TrainingAmount,
+    calibration_seeds,
     experiment_training,
+    proposal_table,
+    proposal_verdicts,
     propose_baseline,
+    propose_from_runs,
     set_baseline,
     shipped_training,
     undertraining_warnings,
@@ -37,6 +43,30 @@ def test_proposals_round_down_to_the_step() -> None:
     assert propose_baseline(0.4912, 0.85, 0.01) == 0.41
     assert propose_baseline(0.77, 0.85, 0.05) == 0.65
     assert propose_baseline(0.0, 0.85, 0.01) == 0.01
+
+
+def test_proposals_come_from_the_lowest_seed() -> None:
+    """The spread of five seeds: the baseline is 0.85 x the lowest run, so none of them
+    would lose points, while a baseline from the first seed alone would cost one of them."""
+    f1s = [0.4412, 0.4105, 0.3630, 0.4020, 0.3900]
+    assert calibration_seeds(13, 5) == [13, 14, 15, 16, 17]
+    assert propose_from_runs(f1s, 0.85, 0.01) == 0.30
+    runs = tuple(ReferenceRun(f"calibrate-ffnn-seed{seed}", seed, f1)
+                 for seed, f1 in zip(calibration_seeds(13, 5), f1s, strict=True))
+    proposal = Proposal("ffnn", runs, 0.40, propose_from_runs(f1s, 0.85, 0.01))
+    assert proposal.min_f1 == 0.3630 and round(proposal.spread, 4) == 0.0782
+    assert round(proposal.mean_f1, 4) == 0.4013 and round(proposal.sd, 4) == 0.0286
+    assert proposal.seeds_below(0.40) == 2 and proposal.seeds_below(0.30) == 0
+    assert proposal.seeds_below(propose_baseline(f1s[0], 0.85, 0.01)) == 1
+    table = proposal_table([proposal]).splitlines()
+    assert table[0].split()[:6] == ["model", "seeds", "mean", "F1", "spread", "sd"]
+    assert table[1].split() == ["ffnn", "5", "0.4013", "0.0782", "0.0286", "0.3630", "0.40",
+                                "2", "0.30", "0"]
+    assert proposal_verdicts([proposal]) == [
+        "ffnn: with the proposed baseline 0.3, 0 of 5 reference runs would lose points; "
+        "with the baseline now (0.4), 2 of 5"]
+    with pytest.raises(KitError, match="no reference runs"):
+        propose_from_runs([], 0.85, 0.01)
 
 
 def test_set_baseline_keeps_everything_else() -> None:
@@ -107,25 +137,42 @@ def test_calibrate_from_experiments_proposes_and_writes_on_request(
 @pytest.mark.slow
 def test_calibrate_trains_the_shipped_configs(project: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """A trial run (one epoch on 40 sentences) of the training path: its own tokenizer,
-    the shipped ffnn and rnn configs, experiments named calibrate-*."""
+    """A trial run (one epoch on 40 sentences, two seeds) of the training path: its own
+    tokenizer, the shipped ffnn and rnn configs once per seed, experiments named
+    calibrate-MODEL-seedN, the baseline from the lowest seed."""
     proposal = tmp_path / "proposal.yaml"
     with inside(project):
         code = instructor_main(["calibrate", "--epochs", "1", "--max-train", "40",
-                                "--no-progress", "--proposal", str(proposal)])
+                                "--seeds", "2", "--no-progress", "--proposal", str(proposal)])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "training the reference rnn (calibrate-rnn)" in printed
+    assert "training the reference rnn (calibrate-rnn-seed13, seed 13)" in printed
+    assert "training the reference rnn (calibrate-rnn-seed14, seed 14)" in printed
     for model in ("ffnn", "rnn"):
-        assert f"warning: {model}: the reference calibrate-{model} trained 1 epochs" in printed
+        for seed in (13, 14):
+            assert (f"warning: {model}: the reference calibrate-{model}-seed{seed} trained 1 "
+                    "epochs") in printed
+        assert f"{model}: with the proposed baseline" in printed
     assert "40 training sentences, fewer than the" in printed
     data = yaml.safe_load(proposal.read_text())
     assert sorted(data["models"]) == ["ffnn", "rnn"]
     experiments = project / "artefacts" / "experiments"
     for model in ("ffnn", "rnn"):
-        assert data["models"][model]["experiment"] == str(experiments / f"calibrate-{model}")
-        config = yaml.safe_load((experiments / f"calibrate-{model}" / "config.yaml").read_text())
-        assert config["model"]["hidden_dim"] == 512  # the shipped config, not the tiny one
+        entry = data["models"][model]
+        assert [run["seed"] for run in entry["runs"]] == [13, 14]
+        assert [run["experiment"] for run in entry["runs"]] == [
+            str(experiments / f"calibrate-{model}-seed{seed}") for seed in (13, 14)]
+        f1s = [experiment_f1(project, f"calibrate-{model}-seed{seed}") for seed in (13, 14)]
+        assert entry["min_f1"] == round(min(f1s), 4)
+        assert entry["proposed_baseline"] == propose_from_runs(f1s, 0.85, 0.01)
+        # zero on a real run; a trial run's F1 can sit under the one-step floor (0.01)
+        assert entry["runs_below_proposed"] == sum(
+            f1 < entry["proposed_baseline"] for f1 in f1s)
+        for seed in (13, 14):
+            config = yaml.safe_load((experiments / f"calibrate-{model}-seed{seed}"
+                                     / "config.yaml").read_text())
+            assert config["model"]["hidden_dim"] == 512  # the shipped config, not the tiny one
+            assert config["seed"] == seed
     assert (project / "artefacts" / "calibration" / "tokenizer.json").exists()
 
 

@@ -27,7 +27,7 @@ from autograder.grader.model_layers import (
     load_state_dict,
 )
 from autograder.grader.result import GradingResult, PerformanceResult, TestResult
-from autograder.grader.safe_text import clean_text, csv_cell, fenced, one_line
+from autograder.grader.safe_text import clean_text, csv_cell, fenced, markdown_text, one_line
 from autograder.grader.settings import load_settings
 from ner_helpers.model_config import ModelConfig
 from ner_helpers.predictor import NERPredictor
@@ -65,6 +65,20 @@ def test_formulas_are_guarded_also_after_nfkc(name: str) -> None:
 def test_plain_text_cells_are_unchanged() -> None:
     assert csv_cell("Ada Lovelace") == "Ada Lovelace"
     assert csv_cell(3.5) == 3.5
+
+
+@pytest.mark.parametrize("raw, escaped", [
+    ("Ada <b>x</b><script>alert(1)</script>",
+     "Ada &lt;b&gt;x&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ("[link](http://evil.example) *bold* `code` ~~gone~~ a|b",
+     r"\[link\](http://evil.example) \*bold\* \`code\` \~\~gone\~\~ a\|b"),
+    ("_emphasis_ but snake_case stays", r"\_emphasis\_ but snake_case stays"),
+    ("# heading", r"\# heading"), ("- item", r"\- item"), ("1. first", r"1\. first"),
+    ("Ada Lovelace", "Ada Lovelace"), ("O'Brien & Co", "O'Brien &amp; Co"),
+    ("a\\b\nc", r"a\\b c"),
+])
+def test_submission_text_is_escaped_for_markdown_and_html(raw: str, escaped: str) -> None:
+    assert markdown_text(raw) == escaped
 
 
 def test_a_fence_is_longer_than_any_backtick_run() -> None:

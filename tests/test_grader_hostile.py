@@ -465,6 +465,8 @@ def test_each_case_loses_exactly_its_points_with_a_clear_message(batch: Batch,
         for where, output in (("feedback.md", feedback), ("results.json", json.dumps(
                 results, ensure_ascii=False)), ("the gradebook", json.dumps(row))):
             assert text not in output, f"{name}: {text!r} is in {where}"
+    for text in expect.get("feedback_absent", []):
+        assert text not in feedback, f"{name}: {text!r} is in feedback.md"
     lines = feedback.splitlines()
     for start in expect.get("no_line_starts", []):
         forged = [line for line in lines if line.startswith(start)]

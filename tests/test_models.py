@@ -206,3 +206,41 @@ def test_an_activation_never_recorded_is_one_short_line():
     assert isinstance(failure.value, NotRecorded)
     assert "forward pass never called model.f.0" in str(failure.value)
     assert failure.value._render_traceback_() == [f"NotRecorded: {failure.value}"]
+
+
+@pytest.mark.parametrize("entry, model_class, sizes", [
+    ("ffnn-layers-created-in-another-order", FFNN, {"num_layers": 3}),
+    ("rnn-layers-created-in-another-order", RNN, {"num_layers": 2, "nonlinearity": "relu"}),
+])
+def test_layer_creation_order_does_not_change_the_initial_weights(
+        entry: str, model_class: type, sizes: dict) -> None:
+    """init_weights draws the layers in the order of their names: the catalogue's
+    alternative that creates the same layers in another order starts, under the same seed,
+    from the same weights and leaves the random generator where the reference leaves it,
+    so it trains to the same scores (and cannot fall under a baseline the reference
+    clears by luck of the draw)."""
+    import types
+
+    from test_grader_broken_implementations import (
+        ALTERNATIVES_DIR,
+        apply_variant,
+        load_variants,
+    )
+
+    variant = next(v for v in load_variants(ALTERNATIVES_DIR) if v.name == entry)
+    module = types.ModuleType(f"alternative_{model_class.__name__.lower()}")
+    exec(compile(apply_variant(variant), variant.file, "exec"), module.__dict__)
+    reordered = getattr(module, model_class.__name__)
+    ctor = {"embedding_dim": 30, "hidden_dim": 20, "output_dim": 9, **sizes}
+    states, draws = [], []
+    for cls in (model_class, reordered):
+        torch.manual_seed(13)
+        model = cls(**ctor)
+        model.init_weights()
+        states.append(model.state_dict())
+        draws.append(torch.rand(4))
+    assert list(states[0]) != list(states[1])  # really created in another order
+    assert sorted(states[0]) == sorted(states[1])
+    for name, tensor in states[0].items():
+        assert torch.equal(tensor, states[1][name]), name
+    assert torch.equal(draws[0], draws[1])

@@ -40,6 +40,8 @@ ASSIGNMENT_ID = SETTINGS.nbgrader.assignment_id
 STUDENT = "alice"
 HIDDEN_CHECK = "assert triple(7) == 21, 'triple is wrong for larger numbers'"
 MODEL_ANSWER = "Padding every batch to its own longest sentence wastes the least compute."
+STATEMENT_QUESTION = "**Collaboration statement.** Whom and what did you consult?"
+STATEMENT = "I compared my padding answer with Grace Hopper's."
 
 
 def assignment_notebook() -> nbformat.NotebookNode:
@@ -48,6 +50,9 @@ def assignment_notebook() -> nbformat.NotebookNode:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nb.cells = [
+        nbgrader_cell("markdown", STATEMENT_QUESTION, "collaboration-question", locked=True),
+        nbgrader_cell("markdown", "None.", "collaboration-statement", solution=True, grade=True,
+                      points=0),
         nbgrader_cell("markdown", "# Course test assignment", "title", locked=True),
         nbgrader_cell("code", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
                       "    ### END SOLUTION", "double", solution=True),
@@ -82,8 +87,9 @@ def copy_package(dest: Path, stripped: bool) -> None:
             shutil.copyfile(path, target)
 
 
-def submit(course: Path, student: str) -> Path:
-    """A submission made from the released notebook, with the student's stub package."""
+def submit(course: Path, student: str, statement: str = STATEMENT) -> Path:
+    """A submission made from the released notebook, with the student's stub package
+    (``statement=""`` leaves the collaboration statement as released)."""
     folder = course / "submitted" / student / ASSIGNMENT_ID
     folder.mkdir(parents=True)
     nb = nbformat.read(str(course / "release" / ASSIGNMENT_ID / "assignment.ipynb"),
@@ -91,6 +97,8 @@ def submit(course: Path, student: str) -> Path:
     answers = {"double": "def double(x):\n    return x + x",
                "triple": "def triple(x):\n    return x + 2 if x < 3 else 0",
                "answer": "Shorter batches mean fewer pad positions."}
+    if statement:
+        answers["collaboration-statement"] = statement
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
@@ -199,3 +207,51 @@ def test_feedback_never_shows_hidden_tests(course: Path) -> None:
     assert "double(2) == 4" in html  # visible tests stay
     assert "triple is wrong for larger numbers" in html  # the hidden test's message stays
     assert "Shorter batches mean fewer pad positions." in html
+
+
+# ---------------------------------------------------------------------- collaboration statement
+def formgrader_page(course: Path, student: str) -> str:
+    """The page nbgrader's formgrader shows a TA for one submission (its own exporter and
+    template, rendered without the web server)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {"assignment_id": ASSIGNMENT_ID, "notebook_id": "assignment",
+                 "submission_id": "x", "index": 0, "total": 1, "base_url": "",
+                 "student": student, "last_name": "", "first_name": "", "notebook_path": ""}
+    page, _ = HTMLExporter(config=config).from_filename(
+        str(course / "autograded" / student / ASSIGNMENT_ID / "assignment.ipynb"),
+        resources=resources)
+    return page
+
+
+def test_the_statement_is_shown_in_formgrader_beside_the_answers_and_merged_as_a_state(
+        course: Path) -> None:
+    from autograder.nbgrader.gradebook_merge import merge_gradebooks, read_written_scores
+
+    submit(course, "dave", statement="")
+    run_nbgrader(course, ["autograde", ASSIGNMENT_ID, "--student", "dave", "--force"])
+    alice, dave = grades(course, STUDENT), grades(course, "dave")
+    assert alice["collaboration-statement"] == (0.0, 0.0, True)  # for the TA to read
+    assert dave["collaboration-statement"] == (0.0, 0.0, False)  # unchanged: nothing to read
+
+    page = formgrader_page(course, STUDENT)
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", page))
+    assert STATEMENT in text and "Shorter batches mean fewer pad positions." in text
+    for grade_id in ("collaboration-statement", "answer"):  # a grade box for each answer
+        assert f'id="{grade_id}"' in page
+    assert text.index(STATEMENT) < text.index("Shorter batches mean fewer pad positions.")
+
+    written = read_written_scores(course, SETTINGS.nbgrader.course_id, ASSIGNMENT_ID)
+    header, rows = merge_gradebooks([], written)
+    by_student = {row["student"]: row for row in rows}
+    assert by_student[STUDENT]["collaboration_statement"] == "answered"
+    assert by_student["dave"]["collaboration_statement"] == "empty"
+    assert "collaboration_statement" in header
+    assert "collaboration-statement" not in header, "a 0-point statement has no score column"
+    assert by_student["dave"]["written_ungraded"] == 1  # the answer, not the statement
+    assert not any(STATEMENT in str(value) for row in rows for value in row.values())

@@ -342,4 +342,8 @@ def test_gradebook_merge_adds_the_hand_graded_answers(graded: Path, tmp_path: Pa
     assert float(ada["total"]) == 97 + written_max
     assert float(ada["total_max_score"]) == 100 + written_max
     assert charles["written_ungraded"] == "10" and charles["answer-1_1"] == ""
+    # the real notebook's statement: its state, never its text, and no 0-point score column
+    assert ada["collaboration_statement"] == charles["collaboration_statement"] == "answered"
+    assert "collaboration-statement" not in ada
+    assert "(collaboration-statement)" not in out.read_text()
     assert float(charles["total"]) == 80

@@ -135,8 +135,12 @@ def test_one_locked_check_cell_per_todo_after_its_statement(assignment):
 def test_written_answers_are_manually_graded_after_their_question(assignment):
     cells = assignment.cells
     answers = [(i, c) for i, c in enumerate(cells)
-               if nbgrader_of(c).get("solution") and c.cell_type == "markdown"]
-    assert len([c for _, c in answers if not in_optional_section(c)]) == 10
+               if nbgrader_of(c).get("solution") and c.cell_type == "markdown"
+               and c.id != "collaboration-statement"]
+    # The core homework's answers; optional sections (cells marked with their section's
+    # name) add their own, graded only in a release that turns the section on.
+    core = [(i, c) for i, c in answers if "ner_kit" not in c.metadata]
+    assert len(core) == 10
     for index, cell in answers:
         meta = nbgrader_of(cell)
         assert meta["grade"] and not meta["locked"] and meta["points"] >= 1
@@ -146,8 +150,26 @@ def test_written_answers_are_manually_graded_after_their_question(assignment):
         unit = "point" if meta["points"] == 1 else "points"
         assert question.source.endswith(f"*({meta['points']} {unit})*")
         assert len(cell.source.split()) > 60, f"{cell.id}: the model answer is too short"
-    assert sum(nbgrader_of(c)["points"] for _, c in answers
-               if not in_optional_section(c)) == WRITTEN_POINTS_TOTAL
+    assert sum(nbgrader_of(c)["points"] for _, c in core) == WRITTEN_POINTS_TOTAL
+
+
+def test_the_notebook_opens_with_the_collaboration_statement(assignment):
+    """Right after the badge: the locked question in the release settings' wording, then
+    the answer, manually graded with the configured points (0: not scored)."""
+    import yaml
+
+    settings = yaml.safe_load((ROOT / "autograder" / "config" / "release.yaml").read_text())
+    wording = settings["collaboration_statement"]["wording"].strip()
+    question, answer = assignment.cells[1], assignment.cells[2]
+    assert question.id == "collaboration-question" and answer.id == "collaboration-statement"
+    assert question.source.startswith(wording)
+    assert "Did you consult anyone other than the TA" in question.source
+    assert question.source.endswith("*(not scored: the course staff read it)*")
+    assert nbgrader_of(question)["locked"] and not nbgrader_of(question)["grade"]
+    meta = nbgrader_of(answer)
+    assert answer.cell_type == "markdown" and meta["solution"] and meta["grade"]
+    assert not meta["locked"] and meta["points"] == settings["collaboration_statement"][
+        "points"] == 0
 
 
 def test_the_written_questions_cover_the_topics_of_the_spec(assignment):

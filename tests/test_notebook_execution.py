@@ -113,6 +113,20 @@ def test_plots_tables_and_scores_are_shown(executed):
     assert "bidirectional LSTM" in text_of(assignment, "bonus-train")
 
 
+def test_the_notebook_run_in_a_real_kernel_passes_its_own_run_order_check(executed):
+    """Run all, as a student does before submitting: the check finds nothing, for either
+    kind. The submission cells packed the file as saved (never run), and said so."""
+    from ner_helpers.notebook_run_order import check_run_order
+
+    _, _, assignment = executed
+    for kind in ("milestone", "final"):
+        finding = check_run_order(assignment, kind)
+        assert finding.in_order, finding.message()
+        assert finding.checked_cells > 20
+    final = text_of(assignment, "final-submit")
+    assert "warning:" in final and "was never run" in final and "Restart Kernel" in final
+
+
 def test_both_submissions_are_written_into_the_project(executed):
     project, _, assignment = executed
     assert "milestone submission written" in text_of(assignment, "milestone-submit")

@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from test_release_support import ASSIGNMENT, SETUP, copy_source_tree, tree_bytes
 
-from autograder.release.builder import apply_colab_links, build_release
+from autograder.release.builder import apply_colab_links, build_release, notebook_files
 from autograder.release.markers import find_regions
 from autograder.release.notebook_regions import nbgrader_meta
 from autograder.release.settings import load_release_settings
@@ -229,6 +229,32 @@ def test_colab_badge_and_first_cell_use_the_configured_repository(release: Path,
     assert "github/uni/ner-2025/blob/spring/notebooks/assignment.ipynb" in cells["colab-badge"]
     assert 'REPOSITORY_URL = "https://github.com/uni/ner-2025"' in cells["colab-setup"]
     assert 'BRANCH = "spring"' in cells["colab-setup"]
+
+
+def test_the_student_notebook_opens_with_an_empty_collaboration_statement(release: Path) -> None:
+    nb = json.loads((release / "notebooks" / ASSIGNMENT).read_text())
+    question, answer = nb["cells"][1], nb["cells"][2]
+    assert (question["id"], answer["id"]) == ("collaboration-question", "collaboration-statement")
+    assert "".join(question["source"]).startswith(SETTINGS.statement_wording)
+    assert "".join(answer["source"]) == "YOUR ANSWER HERE"
+    assert nbgrader_meta(answer)["points"] == SETTINGS.statement_points == 0
+    assert "Grace Hopper" not in json.dumps(nb), "the instructor's example answer leaked"
+
+
+def test_the_statement_follows_the_release_settings(source: Path, tmp_path: Path) -> None:
+    """Wording and points come from release.yaml at release time, into the student
+    notebook and into nbgrader's source copy (what formgrader grades against)."""
+    other = dataclasses.replace(SETTINGS, statement_wording="**Who helped?** List them.",
+                                statement_points=1)
+    course = tmp_path / "course"
+    files = notebook_files(source, course, other)
+    for notebook in (json.loads(files[f"notebooks/{ASSIGNMENT}"]),
+                     json.loads((course / "source" / SETTINGS.nbgrader.assignment_id /
+                                 ASSIGNMENT).read_text())):
+        cells = {cell["id"]: cell for cell in notebook["cells"]}
+        assert "".join(cells["collaboration-question"]["source"]) == \
+            "**Who helped?** List them.\n\n*(1 point)*"
+        assert nbgrader_meta(cells["collaboration-statement"])["points"] == 1
 
 
 # ------------------------------------------------------------------ determinism

@@ -43,7 +43,8 @@ def with_section(enabled: bool):
     section = OptionalSection(name=SECTION, enabled=enabled, title="9 A stand-in section",
                               package=("section_demo.py",), files=("extras_data",),
                               extras={"demo": ("tabulate>=0.9",)}, todos=("TODO-9-1",))
-    return dataclasses.replace(SETTINGS, optional_sections={SECTION: section})
+    return dataclasses.replace(SETTINGS,
+                               optional_sections={**SETTINGS.optional_sections, SECTION: section})
 
 
 @pytest.fixture(scope="module")

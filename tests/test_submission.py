@@ -295,7 +295,11 @@ def test_the_notebook_travels_with_both_zips_and_the_grader_ignores_it(
         notebook.unlink()
     for report in reports:
         assert "notebooks/assignment.ipynb" in report.entries
-        assert not [w for w in report.warnings if "notebook" in w or "answers" in w]
+        notebook_warnings = [w for w in report.warnings if "notebook" in w or "answers" in w]
+        # the instructor's notebook was never run: only the run-order check speaks
+        assert len(notebook_warnings) == 1, notebook_warnings
+        assert "cell 7 (`# Run this cell first." in notebook_warnings[0]
+        assert "was never run" in notebook_warnings[0]
         assert f"notebook: {notebook} as last saved" in report.summary()
         with zipfile.ZipFile(report.path) as archive:
             data = archive.read("notebooks/assignment.ipynb")

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import yaml
+
 from autograder.grader.calibration import (
     Proposal,
+    ReferenceRun,
+    calibration_seeds,
     experiment_training,
     proposal_table,
-    propose_baseline,
+    proposal_verdicts,
+    propose_from_runs,
     shipped_training,
     undertraining_warnings,
     write_baselines,
@@ -32,13 +37,18 @@ HELP = ("Train the reference FFNN and RNN with the default configs (or read exis
 EPILOG = """\
 Without --from-experiments, a tokenizer is trained with kit.yaml's tokenizer
 settings on the current training split (calibration.tokenizer_file), then the
-ffnn and rnn configs are trained as they ship, as experiments named
-calibrate-ffnn and calibrate-rnn. --source first rebuilds the dataset (and the
-hidden labels) from a corpus, exactly as `ner-kit data --source` does.
+ffnn and rnn configs are trained as they ship, once per seed (--seeds N, default
+calibration.seeds: the config's seed, seed + 1, ...), as experiments named
+calibrate-ffnn-seed13, calibrate-ffnn-seed14, ... --source first rebuilds the
+dataset (and the hidden labels) from a corpus, exactly as `ner-kit data --source`
+does.
 
-A proposed baseline is calibration.fraction of the reference model's test F1,
-rounded down to a multiple of calibration.step (grading.yaml). The proposal is
-printed and written to calibration.proposal_file; grading.yaml changes only
+Per model the table gives the mean, spread (highest - lowest), standard
+deviation and lowest test F1 over the seeds. A proposed baseline is
+calibration.fraction of the LOWEST seed's F1, rounded down to a multiple of
+calibration.step (grading.yaml), and the command says how many reference runs
+would lose points with it and with the baseline now (goal: none). The proposal
+is printed and written to calibration.proposal_file; grading.yaml changes only
 with --write, which first copies it to grading.yaml.bak-N.
 
 Training the defaults on a full corpus takes a while on a CPU; --epochs and
@@ -49,7 +59,9 @@ on fewer sentences than the shipped config (also one read with
 examples:
   ner-instructor calibrate
   ner-instructor calibrate --source ../shared/data/conll2003
+  ner-instructor calibrate --seeds 3
   ner-instructor calibrate --from-experiments --ffnn ffnn --rnn rnn
+  ner-instructor calibrate --from-experiments --ffnn ffnn-a,ffnn-b --rnn rnn-a,rnn-b
   ner-instructor calibrate --from-experiments --write
 """
 
@@ -63,8 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="score existing experiments instead of training")
     for model in ("ffnn", "rnn"):
         parser.add_argument(f"--{model}", metavar="EXPERIMENT",
-                            help=f"with --from-experiments: the {model} experiment (name or "
-                                 f"folder; default: {model})")
+                            help=f"with --from-experiments: the {model} experiment(s), names or "
+                                 f"folders separated by commas (default: {model})")
+    parser.add_argument("--seeds", type=int, metavar="N",
+                        help="reference runs per model, each with its own seed (default: "
+                             "calibration.seeds of grading.yaml)")
     parser.add_argument("--epochs", type=int, help="override the configs' epochs (trial runs)")
     parser.add_argument("--max-train", type=int, metavar="N",
                         help="train on the first N sentences only (trial runs)")
@@ -90,16 +105,36 @@ def _train_tokenizer(path: Path) -> Path:
     return path
 
 
-def _train(model: str, args: argparse.Namespace, prefix: str, tokenizer: Path) -> Path:
+def _train(model: str, args: argparse.Namespace, prefix: str, tokenizer: Path,
+           seed: int) -> Path:
     config = load_config(model)
-    config["name"] = f"{prefix}{model}"
+    config["name"] = f"{prefix}{model}-seed{seed}"
+    config["seed"] = seed
     config["tokenizer_path"] = str(tokenizer)
     if args.epochs is not None:
         config.setdefault("training", {})["epochs"] = args.epochs
     if args.max_train is not None:
         config.setdefault("data", {})["max_train"] = args.max_train
-    print(f"training the reference {model} ({config['name']}) ...")
+    print(f"training the reference {model} ({config['name']}, seed {seed}) ...")
     return run_experiment(config, force=True, show_progress=not args.no_progress).folder
+
+
+def _test_f1(folder: Path, labels: object) -> float:
+    predictions = folder / "test_predictions.json"
+    if not predictions.is_file():
+        raise KitError(f"{predictions}: not found; train the experiment (or run "
+                       f"`ner-kit predict --experiment {folder.name}`) first")
+    return float(score_predictions(load_predictions(predictions), labels)["weighted_f1"])
+
+
+def _experiment_seed(folder: Path) -> int | None:
+    """The seed in an experiment's ``config.yaml`` (None when it names none)."""
+    path = folder / "config.yaml"
+    if not path.is_file():
+        return None
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    seed = loaded.get("seed") if isinstance(loaded, dict) else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,27 +152,36 @@ def run(args: argparse.Namespace) -> int:
         tokenizer = _train_tokenizer(resolve_path(settings.calibration.tokenizer_file))
     train_size = len(load_split(resolve_path(kit_config()["paths"]["dataset_dir"])
                                 / "train.json"))
+    count = settings.calibration.seeds if args.seeds is None else args.seeds
+    if count < 1:
+        raise KitError(f"--seeds must be at least 1, got {count}")
     proposals = []
     for model, entry in settings.models.items():
         if entry.section is not None:
             continue  # an optional section's model (the encoder): its baseline is set by hand
         if args.from_experiments:
-            folder = experiment_dir(getattr(args, model, None) or model)
+            names = (getattr(args, model, None) or model).split(",")
+            folders = [experiment_dir(name.strip()) for name in names if name.strip()]
         else:
-            folder = _train(model, args, settings.calibration.experiment_prefix, tokenizer)
-        predictions = folder / "test_predictions.json"
-        if not predictions.is_file():
-            raise KitError(f"{predictions}: not found; train the experiment (or run "
-                           f"`ner-kit predict --experiment {folder.name}`) first")
-        f1 = float(score_predictions(load_predictions(predictions), labels)["weighted_f1"])
-        warnings = undertraining_warnings(
-            model, folder.name, experiment_training(folder, train_size),
-            shipped_training(load_config(model), train_size), f"the shipped {model}.yaml")
-        proposals.append(Proposal(model, str(folder), f1, entry.baseline, propose_baseline(
-            f1, settings.calibration.fraction, settings.calibration.step), tuple(warnings)))
+            first = int(load_config(model).get("seed", 0))
+            folders = [_train(model, args, settings.calibration.experiment_prefix, tokenizer,
+                              seed) for seed in calibration_seeds(first, count)]
+        runs, warnings = [], []
+        for folder in folders:
+            runs.append(ReferenceRun(str(folder), _experiment_seed(folder),
+                                     _test_f1(folder, labels)))
+            warnings += undertraining_warnings(
+                model, folder.name, experiment_training(folder, train_size),
+                shipped_training(load_config(model), train_size), f"the shipped {model}.yaml")
+        proposals.append(Proposal(model, tuple(runs), entry.baseline, propose_from_runs(
+            [run.f1 for run in runs], settings.calibration.fraction,
+            settings.calibration.step), tuple(warnings)))
     print(proposal_table(proposals))
-    print(f"(proposed = {settings.calibration.fraction:g} x reference F1, rounded down to a "
-          f"multiple of {settings.calibration.step:g})")
+    print(f"(proposed = {settings.calibration.fraction:g} x the lowest run's F1, rounded down "
+          f"to a multiple of {settings.calibration.step:g}; runs below: reference runs that "
+          "would lose points)")
+    for line in proposal_verdicts(proposals):
+        print(line)
     for proposal_item in proposals:
         for warning in proposal_item.warnings:
             print(f"warning: {warning}")

@@ -1,4 +1,4 @@
-"""``ner-instructor``: release, leak check, grading, bundles and calibration.
+"""``ner-instructor``: release, leak check, grading, bundles, calibration and similarity.
 
 Sub-commands follow the same pattern as ``ner-kit`` (see
 :mod:`ner_helpers.cli.main`): one module per command.
@@ -16,10 +16,12 @@ COMMAND_MODULES = [
     "autograder.cli.leak_check_command",
     "autograder.cli.grade_command",
     "autograder.cli.grade_batch_command",
+    "autograder.cli.grade_batch_merge_command",
     "autograder.cli.bundle_command",
     "autograder.cli.calibrate_command",
     "autograder.cli.nbgrader_collect_command",
     "autograder.cli.gradebook_merge_command",
+    "autograder.cli.similarity_command",
 ]
 
 

@@ -14,6 +14,17 @@ past the sandbox kills it. The pool then fails every submission it still held.
 Those submissions are graded again, each in a fresh process of its own, so only
 a submission that kills its own grading process again gets an error row; the
 others get their normal results.
+
+A big class can be graded on several machines: ``shard=(K, N)`` grades only
+the K-th of N deterministic parts of the folder (:mod:`.shards`) and writes its
+rows to ``OUT/shards/`` instead of the class files; :func:`merge_shards` then
+reads every shard's rows and writes the gradebook, class report and
+leaderboard through :func:`write_batch_outputs`, the one function a single run
+writes them with, so the files are byte for byte those of a single run.
+
+A ``step`` (the late policy of :mod:`autograder.course.late_days`) works on the
+rows after grading: it adds gradebook columns, sections of the class report
+and files of its own, the same way in a single run and in a merge.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tqdm.auto import tqdm
 
@@ -36,6 +47,13 @@ from autograder.grader.gradebook import error_row, result_row, write_gradebook
 from autograder.grader.leaderboard import write_leaderboard
 from autograder.grader.outputs import write_outputs
 from autograder.grader.settings import GradingSettings, load_settings
+from autograder.grader.shards import (
+    Shard,
+    read_shards,
+    shard_of,
+    shard_path,
+    write_shard,
+)
 from ner_helpers.errors import KitError
 
 GRADEBOOK_FILE = "gradebook.csv"
@@ -46,13 +64,30 @@ Job = tuple[Path, str, Path, str, GradingSettings, Path | None, Path | None]
 Worker = Callable[..., dict[str, Any]]
 
 
+class RowStep(Protocol):
+    """Work on a graded batch's rows before its class files are written."""
+
+    def apply(self, rows: list[dict[str, Any]]) -> list[str]:
+        """Change ``rows`` in place; return the gradebook columns it added."""
+
+    def report_sections(self, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """Sections (heading, HTML) for the class report."""
+
+    def write(self, out_dir: Path) -> list[Path]:
+        """Write the step's own files; return them."""
+
+
 @dataclass(frozen=True)
 class BatchReport:
     rows: list[dict[str, Any]]
-    gradebook: Path
+    #: The gradebook (``None`` for a shard: the merge writes it).
+    gradebook: Path | None
     out_dir: Path
-    #: The class report and leaderboard files written beside the gradebook.
+    #: The class report and leaderboard files written beside the gradebook (a shard:
+    #: its rows file).
     pages: tuple[Path, ...] = ()
+    #: Files a step wrote (feedback lines, the late-day ledger).
+    step_files: tuple[Path, ...] = ()
 
 
 def find_submissions(folder: Path, exclude: Path | None = None) -> list[Path]:
@@ -102,35 +137,69 @@ def grade_one(path: Path, name: str, out_dir: Path, kind: str, settings: Grading
 def grade_batch(folder: str | Path, out_dir: str | Path, *, workers: int = 1,
                 kind: str = "auto", settings: GradingSettings | None = None,
                 hidden_labels: str | Path | None = None, test_split: str | Path | None = None,
-                progress: bool = True) -> BatchReport:
-    """Grade every submission of ``folder`` with ``workers`` processes; write the gradebook."""
+                progress: bool = True, shard: Shard | None = None,
+                step: RowStep | None = None) -> BatchReport:
+    """Grade every submission of ``folder`` (or the ``shard`` of them) with ``workers``
+    processes; write the gradebook and class pages (a shard: its rows file)."""
     settings = settings or load_settings()
     folder, out_dir = Path(folder), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(folder, exclude=out_dir.resolve())
     if not submissions:
         raise KitError(f"{folder}: no submissions (zip files or folders) found")
     names = _output_names(submissions)
+    mine = shard_of(submissions, shard) if shard else submissions
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if shard:
+        shard_path(out_dir, shard).unlink(missing_ok=True)  # no stale rows if this run fails
     labels = Path(hidden_labels) if hidden_labels else None
     split = Path(test_split) if test_split else None
     rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(submissions), desc="grading", unit="submission", disable=not progress,
+    bar = tqdm(total=len(mine), desc="grading", unit="submission", disable=not progress,
                dynamic_ncols=True)
     if workers <= 1:
-        for path in submissions:
+        for path in mine:
             rows.append(grade_one(path, names[path], out_dir, kind, settings, labels, split))
             bar.update()
-    else:
+    elif mine:
         jobs = {path: (path, names[path], out_dir, kind, settings, labels, split)
-                for path in submissions}
+                for path in mine}
         rows += _grade_in_pool(jobs, grade_one, workers, bar)
     bar.close()
-    gradebook = write_gradebook(rows, out_dir / GRADEBOOK_FILE, settings)
-    report = write_class_report(rows, out_dir, settings, folder.name)
+    rows = sorted(rows, key=lambda r: str(r["submission"]))
+    if shard:
+        written = write_shard(out_dir, shard, folder.name, [names[p] for p in submissions],
+                              [names[p] for p in mine], rows)
+        return BatchReport(rows, None, out_dir, (written,))
+    gradebook, pages, step_files = write_batch_outputs(rows, out_dir, settings, folder.name,
+                                                       step)
+    return BatchReport(rows, gradebook, out_dir, pages, step_files)
+
+
+def write_batch_outputs(rows: list[dict[str, Any]], out_dir: Path, settings: GradingSettings,
+                        title: str, step: RowStep | None = None
+                        ) -> tuple[Path, tuple[Path, ...], tuple[Path, ...]]:
+    """The gradebook, class report and leaderboard of a batch's rows (and the step's
+    files): the one writer of a single run and of a merge of shards."""
+    extra = step.apply(rows) if step is not None else []
+    sections = step.report_sections(rows) if step is not None else []
+    gradebook = write_gradebook(rows, out_dir / GRADEBOOK_FILE, settings, extra_columns=extra)
+    report = write_class_report(rows, out_dir, settings, title, extra_sections=sections)
     pages = ([report] if report else []) + write_leaderboard(
-        rows, out_dir, settings.results.leaderboard, f"Leaderboard: {folder.name}")
-    return BatchReport(sorted(rows, key=lambda r: str(r["submission"])), gradebook, out_dir,
-                       tuple(pages))
+        rows, out_dir, settings.results.leaderboard, f"Leaderboard: {title}")
+    step_files = step.write(out_dir) if step is not None else []
+    return gradebook, tuple(pages), tuple(step_files)
+
+
+def merge_shards(out_dir: str | Path, settings: GradingSettings | None = None,
+                 step: RowStep | None = None) -> BatchReport:
+    """Merge the rows of every shard in ``out_dir`` into the class files a single run
+    writes; a shard that did not finish stops the merge (its name in the error)."""
+    settings = settings or load_settings()
+    out_dir = Path(out_dir)
+    title, rows = read_shards(out_dir)
+    rows = sorted(rows, key=lambda r: str(r["submission"]))
+    gradebook, pages, step_files = write_batch_outputs(rows, out_dir, settings, title, step)
+    return BatchReport(rows, gradebook, out_dir, pages, step_files)
 
 
 def _grade_in_pool(jobs: dict[Path, Job], worker: Worker, workers: int,

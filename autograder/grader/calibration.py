@@ -1,11 +1,15 @@
 """Proposing performance baselines from reference models (``ner-instructor calibrate``).
 
-The reference models are trained with the default experiment configs (or read
-from existing experiments) and scored on the hidden test labels with the
-grading metric. The proposed baseline of a model is ``fraction`` of its
-reference F1, rounded down to a multiple of ``step`` (grading.yaml
-``calibration``). Proposals are written to a file; grading.yaml changes only
-when asked, after a backup.
+The reference models are trained with the default experiment configs, once per
+seed (or read from existing experiments), and scored on the hidden test labels
+with the grading metric. A seed changes the initial weights and the batch order,
+and so does anything else that draws other initial weights (a student's
+``__init__`` that creates its layers in another order): the spread over seeds is
+the spread a correct submission can land in. The proposed baseline of a model is
+``fraction`` of its lowest seed's F1, rounded down to a multiple of ``step``
+(grading.yaml ``calibration``), so that no reference seed would lose points.
+Proposals are written to a file; grading.yaml changes only when asked, after a
+backup.
 
 A reference trained for fewer epochs or on fewer sentences than the shipped
 config scores lower than students who train as shipped, so its proposed
@@ -29,14 +33,55 @@ from ner_helpers.errors import KitError
 
 
 @dataclass(frozen=True)
+class ReferenceRun:
+    """One reference experiment: its folder, its seed (None: unknown) and its test F1."""
+
+    experiment: str
+    seed: int | None
+    f1: float
+
+
+@dataclass(frozen=True)
 class Proposal:
     model: str
-    experiment: str
-    reference_f1: float
+    runs: tuple[ReferenceRun, ...]
     current_baseline: float
     proposed_baseline: float
     #: Why the proposal is too low (an under-trained reference), in words.
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def f1s(self) -> list[float]:
+        return [run.f1 for run in self.runs]
+
+    @property
+    def mean_f1(self) -> float:
+        return sum(self.f1s) / len(self.f1s)
+
+    @property
+    def min_f1(self) -> float:
+        return min(self.f1s)
+
+    @property
+    def max_f1(self) -> float:
+        return max(self.f1s)
+
+    @property
+    def spread(self) -> float:
+        """Highest minus lowest seed F1."""
+        return self.max_f1 - self.min_f1
+
+    @property
+    def sd(self) -> float:
+        """Sample standard deviation of the seeds' F1 (0 for one seed)."""
+        if len(self.runs) < 2:
+            return 0.0
+        mean = self.mean_f1
+        return math.sqrt(sum((f1 - mean) ** 2 for f1 in self.f1s) / (len(self.runs) - 1))
+
+    def seeds_below(self, baseline: float) -> int:
+        """How many reference runs would lose points with ``baseline``."""
+        return sum(1 for f1 in self.f1s if f1 < baseline)
 
 
 @dataclass(frozen=True)
@@ -107,24 +152,66 @@ def propose_baseline(f1: float, fraction: float, step: float) -> float:
     return round(max(steps, 1) * step, decimals)
 
 
+def propose_from_runs(f1s: list[float], fraction: float, step: float) -> float:
+    """The baseline for a model whose reference runs scored ``f1s``: ``fraction`` of the
+    lowest of them, rounded down to a multiple of ``step``."""
+    if not f1s:
+        raise KitError("no reference runs to propose a baseline from")
+    return propose_baseline(min(f1s), fraction, step)
+
+
+def calibration_seeds(first: int, count: int) -> list[int]:
+    """The seeds of ``count`` reference runs: the config's seed ``first``, then the next."""
+    return [first + offset for offset in range(count)]
+
+
 def proposal_table(proposals: list[Proposal]) -> str:
-    lines = [f"{'model':<6}{'reference F1':>14}{'baseline now':>14}{'proposed':>10}"]
+    """Per model: runs, mean, spread (highest - lowest), standard deviation and lowest F1,
+    the baseline now and the proposal, each with the runs that would lose points."""
+    lines = [f"{'model':<6}{'seeds':>6}{'mean F1':>9}{'spread':>8}{'sd':>8}{'lowest':>8}"
+             f"{'baseline now':>14}{'runs below':>11}{'proposed':>10}{'runs below':>11}"]
     for item in proposals:
-        lines.append(f"{item.model:<6}{item.reference_f1:>14.4f}{item.current_baseline:>14.2f}"
-                     f"{item.proposed_baseline:>10.2f}")
+        lines.append(
+            f"{item.model:<6}{len(item.runs):>6}{item.mean_f1:>9.4f}{item.spread:>8.4f}"
+            f"{item.sd:>8.4f}{item.min_f1:>8.4f}{item.current_baseline:>14.2f}"
+            f"{item.seeds_below(item.current_baseline):>11}{item.proposed_baseline:>10.2f}"
+            f"{item.seeds_below(item.proposed_baseline):>11}")
     return "\n".join(lines)
+
+
+def proposal_verdicts(proposals: list[Proposal]) -> list[str]:
+    """One sentence per model: how many of its reference runs each baseline would cost."""
+    lines = []
+    for item in proposals:
+        below = item.seeds_below(item.proposed_baseline)
+        now = item.seeds_below(item.current_baseline)
+        lines.append(
+            f"{item.model}: with the proposed baseline {item.proposed_baseline:g}, "
+            f"{below} of {len(item.runs)} reference runs would lose points"
+            f"{' (goal: none)' if below else ''}; with the baseline now "
+            f"({item.current_baseline:g}), {now} of {len(item.runs)}")
+    return lines
 
 
 def write_proposal(proposals: list[Proposal], settings: GradingSettings, path: Path,
                    dataset: str) -> Path:
     data: dict[str, Any] = {
         "dataset": dataset,
-        "rule": {"fraction": settings.calibration.fraction, "step": settings.calibration.step},
-        "models": {item.model: {"experiment": item.experiment,
-                                "reference_f1": round(item.reference_f1, 4),
-                                "current_baseline": item.current_baseline,
-                                "proposed_baseline": item.proposed_baseline}
-                   for item in proposals},
+        "rule": {"fraction": settings.calibration.fraction, "step": settings.calibration.step,
+                 "of": "the lowest reference run's F1"},
+        "models": {item.model: {
+            "runs": [{"experiment": run.experiment, "seed": run.seed, "f1": round(run.f1, 4)}
+                     for run in item.runs],
+            "mean_f1": round(item.mean_f1, 4),
+            "spread": round(item.spread, 4),
+            "sd": round(item.sd, 4),
+            "min_f1": round(item.min_f1, 4),
+            "max_f1": round(item.max_f1, 4),
+            "current_baseline": item.current_baseline,
+            "runs_below_current": item.seeds_below(item.current_baseline),
+            "proposed_baseline": item.proposed_baseline,
+            "runs_below_proposed": item.seeds_below(item.proposed_baseline)}
+            for item in proposals},
     }
     warnings = [line for item in proposals for line in item.warnings]
     if warnings:

@@ -13,7 +13,9 @@ grading.yaml, ``class-report.html`` by default). It shows
   frequent failure messages;
 * per model the test-set F1 (histogram with the baseline marked, and count,
   mean, median, lowest and highest, how many reached the baseline);
-* the submissions that were not graded, with the reason.
+* the submissions that were not graded, with the reason;
+* the submissions whose model TODOs need a review (right model, other layer
+  names; ``needs_review`` of the gradebook).
 
 Its plots are PNG images made with matplotlib and embedded in the page
 (base64), with the style inline: the page opens with no network. Every number
@@ -312,8 +314,25 @@ def _not_graded(rows: list[Mapping[str, Any]], settings: GradingSettings) -> str
     return table([("Submission", False), ("Outcome", False), ("Reason", False)], lines)
 
 
-def render(rows: Iterable[Mapping[str, Any]], settings: GradingSettings, title: str) -> str:
-    """The class report of the batch ``rows`` (gradebook rows with :func:`batch_details`)."""
+def _needs_review(rows: list[Mapping[str, Any]]) -> str:
+    """The submissions whose model TODOs were flagged as right under other layer names
+    (the gradebook's ``needs_review``), by file name, for a TA to look at."""
+    lines = [[escape(one_line(row.get("submission", ""))),
+              f"<span class=\"message\">{escape(one_line(row['needs_review']))}</span>"]
+             for row in rows if row.get("needs_review")]
+    if not lines:
+        return "<p>No submission needs a review of its layer names.</p>"
+    return ("<p>Models built right under other layer names than the hint's (their layers, "
+            "loaded with the reference weights in registration order, reproduce the reference "
+            "outputs); the evidence is in each submission's feedback.</p>\n"
+            + table([("Submission", False), ("Model, TODOs, points at stake, setting", False)],
+                    lines))
+
+
+def render(rows: Iterable[Mapping[str, Any]], settings: GradingSettings, title: str,
+           extra_sections: Sequence[tuple[str, str]] = ()) -> str:
+    """The class report of the batch ``rows`` (gradebook rows with :func:`batch_details`);
+    ``extra_sections`` (heading, HTML), e.g. the late submissions, come last."""
     rows = sorted(rows, key=lambda row: str(row.get("submission", "")))
     outcomes = _test_outcomes(rows, settings)
     heading = f"Class report: {one_line(title)}"
@@ -328,17 +347,22 @@ def render(rows: Iterable[Mapping[str, Any]], settings: GradingSettings, title: 
         "<h2>Pass rate per hidden test</h2>", _every_test(outcomes, settings),
         "<h2>Test-set F1 against the baselines</h2>", _models(rows, settings),
         "<h2>Submissions not graded</h2>", _not_graded(rows, settings),
+        "<h2>Needs review</h2>", _needs_review(rows),
+        *(part for heading, html in extra_sections
+          for part in (f"<h2>{escape(heading)}</h2>", html)),
     ])
     return page(heading, body)
 
 
 def write_class_report(rows: Iterable[Mapping[str, Any]], out_dir: Path,
-                       settings: GradingSettings, title: str) -> Path | None:
+                       settings: GradingSettings, title: str,
+                       extra_sections: Sequence[tuple[str, str]] = ()) -> Path | None:
     """Write the class report into ``out_dir`` (nothing when ``report.enabled`` is off)."""
     if not settings.report.enabled:
         return None
     path = out_dir / settings.report.file
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(render(rows, settings, title), encoding="utf-8")
+    temporary.write_text(render(rows, settings, title, extra_sections),
+                         encoding="utf-8")
     temporary.replace(path)
     return path

@@ -13,13 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grader.hidden_test_runner import run_hidden_tests
+from autograder.grader.layer_review import review_misnamed_layers
+from autograder.grader.notebook_findings import read_notebook_findings
 from autograder.grader.performance import grade_model, model_files
 from autograder.grader.result import GradingResult, PerformanceResult, TestResult
 from autograder.grader.safe_text import one_line
 from autograder.grader.settings import KINDS, GradingSettings, InputLimits, load_settings
 from autograder.grader.student_code import StudentCode
 from autograder.grader.todo_files import group_of
-from autograder.grader.unpack import SubmissionRejected, UnpackedSubmission, unpack_submission
+from autograder.grader.unpack import (
+    SubmissionRejected,
+    UnpackedSubmission,
+    expected_files,
+    ungraded_files,
+    unpack_submission,
+)
 from autograder.sandbox.client import SandboxClient, child_user
 from autograder.sandbox.stub_package import check_reference, reference_package_dir
 from autograder.sandbox.workspace import build_workspace
@@ -225,7 +233,10 @@ def _grade(source: Path, name: str, kind: str, settings: GradingSettings, files:
     with tempfile.TemporaryDirectory(prefix="ner-grade-") as temporary:
         notes: list[str] = []
         try:
-            unpacked = unpack_submission(source, Path(temporary) / "submission", settings.unpack)
+            # The notebook is unpacked too, to be read as data (never run, never shown
+            # to the child): its run order and collaboration statement are recorded.
+            unpacked = unpack_submission(source, Path(temporary) / "submission", settings.unpack,
+                                         expected_files() | ungraded_files())
         except SubmissionRejected as rejection:
             fallback = kind if kind in KINDS else "final"
             result = _rejected_result(name, fallback, str(rejection), settings)
@@ -238,6 +249,7 @@ def _grade(source: Path, name: str, kind: str, settings: GradingSettings, files:
         check_manifest(unpacked, notes, manifest)
         result = GradingResult(name, chosen.name, identity, notes=notes,
                                decimals=settings.results.decimals)
+        result.notebook = read_notebook_findings(unpacked, chosen.name, settings.inputs)
 
         test_rows = gold_rows = None
         labels_path = Path(hidden_labels) if hidden_labels else default_hidden_labels()
@@ -272,6 +284,8 @@ def _grade(source: Path, name: str, kind: str, settings: GradingSettings, files:
                         todo, entry.title, test, points if outcome.passed else 0.0, points,
                         outcome.passed, outcome.message))
             result.internal_errors += run.internal_errors
+            result.tests, result.reviews = review_misnamed_layers(
+                student, result.tests, list(chosen.todos), settings.misnamed_layers)
             max_layers = int(kit_config()["submission"]["max_layers"])
             for model in chosen.models:
                 result.performance.append(grade_model(

@@ -3,8 +3,13 @@
 Columns: ``submission``, ``student_id``, ``name``, ``kind``, ``status``
 (``graded``, ``rejected: <reason>`` or ``error: <reason>``), ``score``,
 ``max_score``, then the points of every TODO (empty when the kind does not
-grade it), then per model its performance points and F1. A submission that
-could not be graded at all still gets a row, with its status saying why.
+grade it), then per model its performance points and F1, then the notebook's
+``run_order`` (``in order`` or the problem and cell number) and
+``collaboration_statement`` (``answered``, ``empty``, ``missing``; never its
+text), then ``needs_review`` (the model TODOs flagged as right under other layer
+names, with the points at stake and the setting that decided them; empty for
+most). A submission that could not be graded at all still gets a row, with its
+status saying why.
 Every text cell is cleaned to one line (no control, escape or bidirectional
 characters); text that a spreadsheet would read as a formula, also after NFKC
 normalisation, is written with a leading apostrophe
@@ -14,7 +19,7 @@ normalisation, is written with a leading apostrophe
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +31,15 @@ from autograder.grader.settings import GradingSettings
 UNKNOWN_KIND = "unknown"
 #: The guard of every CSV the kit writes (also the leaderboard and nbgrader files).
 safe_cell = csv_cell
+#: The notebook's findings (autograder/grader/notebook_findings.py).
+NOTEBOOK_COLUMNS = ("run_order", "collaboration_statement")
 
 
 def columns(settings: GradingSettings) -> list[str]:
     fixed = ["submission", "student_id", "name", "kind", "status", "score", "max_score"]
     models = [column for model in settings.models
               for column in (f"{model}_points", f"{model}_f1")]
-    return fixed + list(settings.todos) + models
+    return fixed + list(settings.todos) + models + list(NOTEBOOK_COLUMNS) + ["needs_review"]
 
 
 def result_row(result: GradingResult) -> dict[str, Any]:
@@ -56,6 +63,10 @@ def _graded_row(result: GradingResult) -> dict[str, Any]:
     for item in result.performance:
         row[f"{item.model}_points"] = item.points
         row[f"{item.model}_f1"] = "" if item.f1 is None else round(item.f1, 4)
+    if result.notebook is not None:
+        row["run_order"] = result.notebook.run_order
+        row["collaboration_statement"] = result.notebook.statement
+    row["needs_review"] = "; ".join(finding.summary() for finding in result.reviews)
     return row
 
 
@@ -90,10 +101,12 @@ def error_row(submission: str, message: str) -> dict[str, Any]:
 
 
 def write_gradebook(rows: Iterable[Mapping[str, Any]], path: str | Path,
-                    settings: GradingSettings) -> Path:
+                    settings: GradingSettings, extra_columns: Sequence[str] = ()) -> Path:
+    """Write the gradebook; ``extra_columns`` (e.g. the late policy's) follow the usual ones."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = columns(settings)
+    names = columns(settings) + [name for name in extra_columns
+                                 if name not in columns(settings)]
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=names, extrasaction="ignore",

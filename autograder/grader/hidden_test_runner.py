@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import autograder.hidden_tests
+from autograder.grader.porting_hints import with_porting_hint
 from autograder.grader.settings import GradingSettings
 from autograder.hidden_tests.support import Failure
 from autograder.sandbox.failures import SandboxError
@@ -118,9 +119,9 @@ class _GradingPlugin:
             return
         error = call.excinfo.value
         if isinstance(error, Failure):
-            message = str(error)
+            message = with_porting_hint(str(error))
         elif isinstance(error, SandboxError):
-            message = error.student_message
+            message = with_porting_hint(error.student_message)
         else:
             message = INTERNAL_MESSAGE
             details = "".join(traceback.format_exception(error))

@@ -10,7 +10,10 @@ same submission twice gives the same dictionary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autograder.grader.notebook_findings import NotebookFindings
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class GradingResult:
     #: False for a submission rejected before its kind could be read (``kind`` is then
     #: only the fallback used to lay out its zero scores).
     kind_known: bool = True
+    #: The notebook's run order and collaboration statement (None: not read).
+    notebook: NotebookFindings | None = None
+    #: Model TODOs marked "needs review" (:class:`autograder.grader.layer_review.ReviewFinding`).
+    reviews: list[Any] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -120,4 +127,9 @@ class GradingResult:
                       for todo, (p, m) in self.todo_points().items()},
             "tests": [test.to_dict() for test in self.tests],
             "performance": [item.to_dict() for item in self.performance],
+            "notebook": None if self.notebook is None else {
+                "run_order": self.notebook.run_order,
+                "run_order_message": self.notebook.run_order_message,
+                "collaboration_statement": self.notebook.statement},
+            "needs_review": [item.to_dict() for item in self.reviews],
         }

@@ -56,6 +56,9 @@ def summary_text(result: GradingResult) -> str:
     for item in result.performance:
         lines.append(f"{item.title}: {item.points:g} / {item.max_points:g}")
     lines += [f"Note: {one_line(note)}" for note in result.notes]
+    if result.notebook is not None:
+        lines.append(f"Notebook run from top to bottom: {one_line(result.notebook.run_order)}; "
+                     f"collaboration statement: {one_line(result.notebook.statement)}")
     return "\n".join(lines)
 
 

@@ -13,6 +13,10 @@ from a submission. Before any of it reaches a terminal, ``feedback.md``,
 - text in ``feedback.md`` that may hold student output sits in a fenced code
   block whose fence is longer than any run of backticks in it
   (:func:`fenced`), so it cannot start a heading or a ``Score:`` line;
+- any other submission text in ``feedback.md`` (names, student IDs, file names in
+  notes, reasons) is written with :func:`markdown_text`: one line, HTML's ``&``,
+  ``<`` and ``>`` as entities and Markdown's inline markers backslash-escaped, so
+  ``<script>``, a link or emphasis shows as the characters typed;
 - a CSV cell that a spreadsheet would read as a formula, also after Unicode
   NFKC normalisation (a full-width ``＝`` becomes ``=``), gets a leading
   apostrophe (:func:`csv_cell`).
@@ -81,6 +85,40 @@ def one_line(text: Any, limit: int | None = None) -> str:
     if limit is not None and len(line) > limit:
         line = line[: max(limit - 4, 1)].rstrip() + " ..."
     return line
+
+
+#: HTML's special characters, as entities.
+HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+#: Markdown characters that start inline markup anywhere in a line.
+MARKDOWN_INLINE = frozenset("\\`*[]!~|{}")
+#: What would start a block (heading, list, quote, ordered list) at the start of a text.
+MARKDOWN_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+(?=[.)]))")
+
+
+def markdown_text(text: Any, limit: int | None = None) -> str:
+    """:func:`one_line` of ``text``, safe to place in Markdown outside a code block: HTML's
+    ``& < >`` become entities, Markdown's inline markers (backslash, backtick, ``*``,
+    brackets, ``!``, ``~``, ``|``, braces, and ``_`` at a word boundary) get a
+    backslash, and a leading block marker (``#``, ``-``, ``+``, ``=``, ``>``, ``1.``)
+    is escaped. Rendered, the text reads as it was typed; raw, it holds no tag."""
+    line = one_line(text, limit)
+    out = []
+    for index, char in enumerate(line):
+        if char in HTML_ENTITIES:
+            out.append(HTML_ENTITIES[char])
+        elif char in MARKDOWN_INLINE:
+            out.append("\\" + char)
+        elif char == "_" and not (0 < index < len(line) - 1 and line[index - 1].isalnum()
+                                  and line[index + 1].isalnum()):
+            out.append("\\_")
+        else:
+            out.append(char)
+    escaped = "".join(out)
+    match = MARKDOWN_LINE_START.match(escaped)
+    if match:  # "\\#", "\\-", ...; an ordered-list number as "1\\."
+        start = match.end(1) if not match.group(2).isdigit() else match.end(2)
+        escaped = escaped[:start] + "\\" + escaped[start:]
+    return escaped
 
 
 def fenced(text: Any, indent: str = "") -> list[str]:

@@ -81,6 +81,8 @@ class CalibrationSettings:
     experiment_prefix: str
     tokenizer_file: str
     proposal_file: str
+    #: Reference runs per model, each with its own seed (``--seeds`` overrides it).
+    seeds: int = 5
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,9 @@ class InputLimits:
     predictions_bytes: int
     weights_tensors: int
     weights_dims: int
+    #: The notebook with the written answers, read as data for its run order and
+    #: collaboration statement (never executed).
+    notebook_bytes: int = 32 * 1024 * 1024
     #: An encoder model (the encoder section): the largest weights.pt and parameter
     #: count (from its config's declared sizes) the grader lets the child load, and
     #: the largest encoder_config.json and pieces.json it reads.
@@ -192,6 +197,9 @@ class GradingSettings:
     source: str = field(default="grading.yaml", compare=False)
     #: The class report of ``grade-batch``.
     report: ReportSettings = REPORT_OFF
+    #: Points of a model TODO flagged "needs review" (right model, other layer names):
+    #: ``contract``, ``review`` or ``full`` (autograder/grader/layer_review.py).
+    misnamed_layers: str = "contract"
 
     def kind(self, name: str) -> KindSettings:
         if name not in self.kinds:
@@ -299,8 +307,26 @@ def load_settings(path: str | Path | None = None,
         inputs=_read_inputs(reader),
         source=str(path),
         report=read_report(data, str(path)),
+        misnamed_layers=_read_review(data, str(path)),
     )
     return settings
+
+
+MISNAMED_LAYER_POLICIES = ("contract", "review", "full")
+
+
+def _read_review(data: dict[str, Any], where: str) -> str:
+    """``review.misnamed_layers`` (``contract`` when the section is absent)."""
+    node = data.get("review")
+    if node is None:
+        return "contract"
+    if not isinstance(node, dict):
+        raise KitError(f"{where}: review: must be a mapping")
+    value = node.get("misnamed_layers", "contract")
+    if value not in MISNAMED_LAYER_POLICIES:
+        raise KitError(f"{where}: review.misnamed_layers: must be one of "
+                       f"{', '.join(MISNAMED_LAYER_POLICIES)}, got {value!r}")
+    return value
 
 
 class _Reader:
@@ -411,7 +437,8 @@ def _read_calibration(reader: _Reader) -> CalibrationSettings:
     return CalibrationSettings(fraction, step,
                                reader.text(node, "calibration", "experiment_prefix"),
                                reader.text(node, "calibration", "tokenizer_file"),
-                               reader.text(node, "calibration", "proposal_file"))
+                               reader.text(node, "calibration", "proposal_file"),
+                               reader.positive_int(node, "calibration", "seeds"))
 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -507,6 +534,7 @@ def _read_inputs(reader: _Reader) -> InputLimits:
         predictions_bytes=int(reader.number(node, label, "predictions_mb", 0.001) * MB),
         weights_tensors=reader.positive_int(node, label, "weights_tensors"),
         weights_dims=reader.positive_int(node, label, "weights_dims"),
+        notebook_bytes=int(reader.number(node, label, "notebook_mb", 0.001) * MB),
         encoder_weights_bytes=int(reader.number(node, label, "encoder_weights_mb", 0.001) * MB)
         if "encoder_weights_mb" in node else InputLimits.encoder_weights_bytes,
         encoder_files_bytes=int(reader.number(node, label, "encoder_files_mb", 0.001) * MB)

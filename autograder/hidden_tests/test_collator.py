@@ -215,11 +215,19 @@ def test_edge_sizes(student: Any) -> None:
     cases = [({}, with_index([ROWS[0]])),
              ({}, with_index([ROWS[2], ROWS[4]])),
              ({"padding_side": "left"}, with_index([ROWS[4]])),
-             ({"max_length": 0}, with_index([ROWS[0], ROWS[1]])),
              ({"padding": "max_length", "max_length": 1}, with_index([ROWS[3], ROWS[4]]))]
+    # max_length 0 and 1 with every padding and truncation side: `tags[-0:]` is the whole
+    # list, so a left cut written with a negative index breaks only here
+    for max_length in (0, 1):
+        for padding_side in ("right", "left"):
+            for truncation_side in ("right", "left"):
+                cases.append(({"max_length": max_length, "padding_side": padding_side,
+                               "truncation_side": truncation_side},
+                              with_index([ROWS[0], ROWS[1]])))
     compare(run(student, cases), ("input_ids", "padding_mask", "labels"),
             "a batch of one sentence and one-token sentences give [B, L] tensors too, and "
-            "max_length=0 gives [B, 0]")
+            "max_length=0 gives [B, 0] (max_length 0 and 1 on either padding and "
+            "truncation side)")
 
 
 def test_leaves_rows_unchanged(student: Any) -> None:

@@ -1,9 +1,11 @@
 """Hidden tests of TODO-4-1 (``FFNN.__init__``) and TODO-4-2 (``FFNN.forward``).
 
 TODO-4-1 is judged on the layers ``__init__`` makes, never through the student's
-``forward``: the parameters' names and shapes the child returns, confirmed by
-loading the grader's random values into them and composing W, U and V by the
-TODO's formula in the harness; the outputs must equal the reference's.
+``forward``, one property per test: how many layers U holds (counted from the
+parameter names, whatever their shapes), how many parameters there are in all,
+and the parameters' names and shapes, confirmed by loading the grader's random
+values into them and composing W, U and V by the TODO's formula in the harness
+(the outputs must equal the reference's).
 
 TODO-4-2 is judged on the student's ``forward`` around the grader's own layers
 (``W``, ``U``, ``V`` and the activations ``f`` built by the harness from the
@@ -93,7 +95,8 @@ def u_layers(report: dict[str, Any], name: str) -> int:
 
 @pytest.mark.todo("TODO-4-1")
 def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    for num_layers, (report, reference) in structures.items():
+    """Counted from the parameter names only: a wrong shape costs parameter_shapes."""
+    for num_layers, (report, _) in structures.items():
         name = what(num_layers)
         ok(report["constructed"], f"{name} construction")
         found = u_layers(report, name)
@@ -104,19 +107,17 @@ def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]
         layers = f"{found} layer{'s' * (found != 1)}"
         check(found == num_layers - 1, f"{name} has {layers} in U, expected {num_layers - 1} "
               "(num_layers - 1 hidden-to-hidden layers; W is the first hidden layer)")
-        check_structure(report, reference, name)
 
 
 @pytest.mark.todo("TODO-4-1")
 def test_parameter_count(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    for num_layers, (report, reference) in structures.items():
+    for num_layers, (report, _) in structures.items():
         name = what(num_layers)
         ok(report["constructed"], f"{name} construction")
         state = ok(report["state"], f"listing the parameters of {name}")
         found = sum(t.numel() for t in state.values() if isinstance(t, torch.Tensor))
         wanted = sum(p.numel() for p in FFNN(**ctor(num_layers)).parameters())
         check(found == wanted, f"{name} has {found} parameters, expected {wanted}")
-        check_structure(report, reference, name)
 
 
 @pytest.mark.todo("TODO-4-1")

@@ -1,10 +1,12 @@
 """Hidden tests of TODO-5-1 (``RNN.__init__``) and TODO-5-2 (``RNN.forward``).
 
-As for the FFNN, TODO-5-1 is judged on the layers ``__init__`` makes: the
-parameters' names and shapes the child returns, confirmed by loading the
-grader's random values into them and running the TODO's recurrence over them
-in the harness (never the student's ``forward``); the outputs must equal the
-reference's.
+As for the FFNN, TODO-5-1 is judged on the layers ``__init__`` makes, one
+property per test: how many layers W and U hold (from the parameter names,
+whatever their shapes), how many parameters there are in all, the parameters'
+names and shapes, confirmed by loading the grader's random values into them and
+running the TODO's recurrence over them in the harness (never the student's
+``forward``; the outputs must equal the reference's), and which layers have a
+bias with ``bias=False`` (from the names alone).
 
 TODO-5-2 is judged on the student's ``forward`` around the grader's own layers
 (``W``, ``U``, ``V`` and ``f`` built from the grader's values), so a
@@ -102,7 +104,8 @@ def structures(student: Any) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]
 
 @pytest.mark.todo("TODO-5-1")
 def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    for num_layers, (report, reference) in structures.items():
+    """Counted from the parameter names only: a wrong shape costs parameter_shapes."""
+    for num_layers, (report, _) in structures.items():
         name = what(ctor(num_layers))
         ok(report["constructed"], f"{name} construction")
         state = ok(report["state"], f"listing the parameters of {name}")
@@ -114,19 +117,17 @@ def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]
                      "that PyTorch registers its layers")
             check(found == num_layers, f"{name} has {found} layers in {attribute}, expected "
                   f"{num_layers} (one per layer)")
-        check_structure(report, reference, name)
 
 
 @pytest.mark.todo("TODO-5-1")
 def test_parameter_count(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    for num_layers, (report, reference) in structures.items():
+    for num_layers, (report, _) in structures.items():
         name = what(ctor(num_layers))
         ok(report["constructed"], f"{name} construction")
         state = ok(report["state"], f"listing the parameters of {name}")
         found = sum(t.numel() for t in state.values() if isinstance(t, torch.Tensor))
         wanted = sum(p.numel() for p in RNN(**ctor(num_layers)).parameters())
         check(found == wanted, f"{name} has {found} parameters, expected {wanted}")
-        check_structure(report, reference, name, "no weights shared across layers")
 
 
 @pytest.mark.todo("TODO-5-1")
@@ -139,10 +140,19 @@ def test_parameter_shapes(structures: dict[int, tuple[dict[str, Any], dict[str, 
 
 @pytest.mark.todo("TODO-5-1")
 def test_bias_option(student: Any) -> None:
+    """Judged on the names alone (which layers have a ``.bias``), whatever the shapes: a
+    wrong shape costs parameter_shapes."""
     config = ctor(2, bias=False)
-    report, reference = structure(student, config, seed=410)
-    check_structure(report, reference, what(config), "bias=False: W and U have no bias; V "
-                    "keeps one")
+    report, _ = structure(student, config, seed=410)
+    name = what(config)
+    ok(report["constructed"], f"{name} construction")
+    state = ok(report["state"], f"listing the parameters of {name}")
+    biased = sorted(key.removesuffix(".bias") for key in state
+                    if key.endswith(".bias") and key.startswith(("W.", "U.")))
+    check(not biased, f"{name} has biases in {', '.join(biased)}; with bias=False, W and U "
+          "have no bias")
+    check("V.bias" in state, f"{name} has no V.bias; V keeps its bias whatever the bias "
+          "option says")
 
 
 # ---------------------------------------------------------------------------- TODO-5-2

@@ -97,6 +97,10 @@ class ReleaseSettings:
     nbgrader: NbgraderSettings
     #: ``optional_sections``: the sections beyond the core homework, on or off.
     optional_sections: dict[str, OptionalSection] = field(default_factory=dict)
+    #: ``collaboration_statement``: the question's wording and the answer's points
+    #: (wording "" when the section is absent: the notebooks are left as built).
+    statement_wording: str = ""
+    statement_points: float = 0.0
 
     def shipped_extras(self) -> dict[str, tuple[str, ...]]:
         """The student project's extras: ``release.extras`` and those of the sections on."""
@@ -186,4 +190,22 @@ def load_release_settings(path: str | Path | None = None) -> ReleaseSettings:
         leak=leak,
         nbgrader=nbgrader,
         optional_sections=parse_sections(data.get("optional_sections"), where),
+        **_statement(data, where),
     )
+
+
+def _statement(data: dict[str, Any], where: Path) -> dict[str, Any]:
+    """The ``collaboration_statement`` section as ReleaseSettings fields (optional)."""
+    section = data.get("collaboration_statement")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise KitError(f"{where}: setting 'collaboration_statement' must be a mapping")
+    wording = str(_get(data, "collaboration_statement.wording", where)).strip()
+    points = _get(data, "collaboration_statement.points", where)
+    if not wording:
+        raise KitError(f"{where}: collaboration_statement.wording is empty")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+        raise KitError(f"{where}: collaboration_statement.points {points!r} must be a number "
+                       "of at least 0")
+    return {"statement_wording": wording, "statement_points": float(points)}

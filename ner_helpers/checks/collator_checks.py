@@ -98,6 +98,13 @@ def check_collate(expect: Expect) -> None:
     empty = collator_module.DataCollator(tokenizer, max_length=0)(ROWS)
     expect.tensor(empty["input_ids"], "input_ids with max_length=0", shape=[2, 0],
                   dtype=torch.long)
+    for side in ("left", "right"):
+        expect.step(f"DataCollator(tokenizer, max_length=0, padding_side={side!r}, "
+                    f"truncation_side={side!r})")
+        sided = collator_module.DataCollator(tokenizer, max_length=0, padding_side=side,
+                                             truncation_side=side)(ROWS)
+        expect.tensor(sided["labels"], f"labels with max_length=0 and {side} sides",
+                      shape=[2, 0], dtype=torch.long)
 
     expect.true(ROWS == before, "the rows changed while they were collated: leave the "
                 "caller's rows and their lists unchanged (the same rows come back every "

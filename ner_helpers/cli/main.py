@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "ner_helpers.cli.score_command",
     "ner_helpers.cli.check_command",
     "ner_helpers.cli.submit_command",
+    "ner_helpers.cli.sweep_command",
+    "ner_helpers.cli.sweep_report_command",
 ]
 
 

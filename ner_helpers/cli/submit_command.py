@@ -35,6 +35,15 @@ disk: save it (File > Save, or Ctrl+S) before you run this command. In Colab,
 use the notebook's submission cell instead (submit("milestone")): it takes the
 notebook from the Colab page, as it is, and a terminal cannot reach that page.
 
+The notebook is checked first. Was it run from top to bottom in one kernel
+session (execution counts from 1 up without going back, no error output, no
+code cell left unrun above the submission cell)? Is the collaboration
+statement at its top filled in? When not, the first offending cell is named
+(its number, counting every cell from the top, and its first line) with what
+to do: restart the kernel, run all cells, save, and submit again.
+submission.run_order and submission.collaboration_statement in kit.yaml
+decide whether that is a warning (the default) or stops the submission.
+
 examples:
   ner-kit submit milestone --student-id 12345678 --name "Ada Lovelace"
   ner-kit submit final

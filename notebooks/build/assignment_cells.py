@@ -21,6 +21,7 @@ from cells import (
     solution_code,
 )
 from optional_cells import optional_sections
+from statement_settings import statement_settings
 
 CHECK_POINTS = 1
 
@@ -34,6 +35,13 @@ GPU_LSTM = ("On a GPU (see `setup.ipynb`) `nn.LSTM` runs on cuDNN, many times fa
 
 #: How the notebook gets into a submission zip (both submission sections end with it).
 SAVE_THE_NOTEBOOK = textwrap.dedent("""
+    **Before you submit, run the notebook from top to bottom.** Restart the kernel and run
+    all cells (*Kernel > Restart Kernel and Run All Cells*; in Colab *Runtime > Restart
+    session and run all*), so that what the graders read is what your code produces, and
+    fill in the collaboration statement at the top. The submission cell checks both: it
+    names the first cell that ran out of order, ended with an error or never ran, and says
+    what to do.
+
     **Your written answers travel with the zip.** In Colab the submission cell takes this
     notebook from the Colab page, as it is at that moment, saved or not: nothing to
     download or upload. In JupyterLab the zip carries `notebooks/assignment.ipynb` as last
@@ -57,6 +65,7 @@ def question(cell_id: str, points: int, text: str) -> dict:
 def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
     return [
         colab_badge(badge),
+        *collaboration_statement(),
         *introduction(),
         *section_0(repository_url, branch),
         *section_1_1(),
@@ -71,6 +80,22 @@ def cells(repository_url: str, branch: str, badge: str) -> list[dict]:
         *final_submission(),
         *bonus(),
         *optional_sections(),
+    ]
+
+
+def collaboration_statement() -> list[dict]:
+    """The statement that opens the notebook: the question (wording and points from
+    ``collaboration_statement`` in release.yaml) and the answer, graded by hand."""
+    from autograder.release.statement_cells import question_text
+
+    wording, points = statement_settings()
+    return [
+        read_only("collaboration-question", question_text(wording, points)),
+        answer("collaboration-statement", points, """
+            None. (An example of a filled-in statement: I discussed why evaluation runs
+            without gradients with a classmate, Grace Hopper, and read the PyTorch
+            documentation of `nn.Embedding` and `clip_grad_norm_`.)
+            """),
     ]
 
 
@@ -417,7 +442,7 @@ def section_1_2() -> list[dict]:
         todo_box("todo-1_2-1", """
             ### TODO-1.2-1: `DataCollator.__call__` in `ner_helpers/collator.py`
 
-            `collator(instances)` turns a list of B dataset rows (`{"text": [...], "NER": [...]}`)
+            `collator(data_instances)` turns a list of B dataset rows (`{"text": [...], "NER": [...]}`)
             into one batch:
 
             * the batch length `L` is the longest sentence of the batch, capped at
@@ -516,9 +541,9 @@ def section_3() -> list[dict]:
               backpropagate, clip the gradient norm to `self.grad_clip_max_norm` when it is not
               None, take an optimizer step, and `record.add_batch(loss, logits, labels)`
               (detached).
-            * **TODO-3-2**, `_eval_epoch()`: put the model in evaluation mode and, without
-              tracking gradients, compute logits and loss for every batch of
-              `self.val_loader` and record them.
+            * **TODO-3-2**, `_eval_epoch()`: put the model in evaluation mode, compute logits
+              and loss for every batch of `self.val_loader` and record them. Gradients are
+              off: the provided `@torch.no_grad()` on the method covers its whole body.
 
             Both return `record.summary()`: the epoch's loss and scores over the whole split.
             """),
@@ -552,7 +577,8 @@ def section_3() -> list[dict]:
             and no optimizer step. With gradient tracking on, autograd would still build the
             computation graph and keep every intermediate activation for a backward pass that
             never comes: wasted memory and time, which for the RNN grows with sentence length
-            times layers. `torch.no_grad()` avoids that. `model.eval()` switches layers whose
+            times layers. `torch.no_grad()` (here the provided decorator on `_eval_epoch`)
+            avoids that. `model.eval()` switches layers whose
             behaviour differs in training (dropout, batch normalisation) to their inference
             behaviour, so that validation scores are deterministic and match how the model
             will be used.

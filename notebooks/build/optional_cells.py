@@ -14,7 +14,7 @@ import importlib
 from cells import in_section
 
 #: Section name (release.yaml ``optional_sections``) -> module of this folder.
-SECTION_MODULES: dict[str, str] = {"encoder": "encoder_cells"}
+SECTION_MODULES: dict[str, str] = {"sweeps": "sweeps_cells", "encoder": "encoder_cells"}
 
 
 def optional_sections() -> list[dict]:

@@ -17,7 +17,9 @@ A run follows a *plan* (a dict) sent by the grader:
   (:func:`build_layers`), so ``forward`` is judged on correct layers whatever
   ``__init__`` made.
 - ``state``: values to load strictly, by name, into the student's own layers
-  (the constructor TODOs); ``init_weights``: call ``init_weights()`` first and
+  (the constructor TODOs); ``list_layers``: also report ``layers_in_order``
+  (the sub-modules holding parameters, with their classes, in registration
+  order); ``init_weights``: call ``init_weights()`` first and
   report the parameters after it.
 - ``call``: ``"forward"`` (the student's ``forward``), ``"layers"`` (the
   layers made in ``__init__``, composed here by the formula of the TODO, without
@@ -158,6 +160,13 @@ def compose_rnn(model: nn.Module, x: torch.Tensor, nonlinearity: str = "tanh") -
 COMPOSITIONS = {"ffnn": compose_ffnn, "rnn": compose_rnn}
 
 
+def layers_in_order(model: nn.Module) -> list[list[str]]:
+    """``[path, class name]`` of every sub-module that holds parameters itself, in
+    registration order (the order ``named_modules`` walks; a shared module once)."""
+    return [[name, type(module).__name__] for name, module in model.named_modules()
+            if any(True for _ in module.parameters(recurse=False))]
+
+
 def state_of(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
@@ -180,6 +189,8 @@ def run_module(model_class: type, plan: Mapping[str, Any], describe: Describe) -
     else:
         model = built["ok"]
         report["state"] = outcome(lambda: state_of(model), describe)
+        if plan.get("list_layers"):
+            report["layers_in_order"] = outcome(lambda: layers_in_order(model), describe)
     if plan.get("init_weights"):
         report["init"] = outcome(lambda: _call_none(model.init_weights), describe)
         report["after_init"] = outcome(lambda: state_of(model), describe)
