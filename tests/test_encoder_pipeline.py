@@ -18,8 +18,8 @@ from ner_helpers.encoder_training import encoder_optimizer, layer_groups  # noqa
 
 TINY = ["--set", "model.tiny_hidden_size=32", "--set", "model.tiny_layers=1",
         "--set", "model.gru_hidden_dim=32", "--set", "training.batch_size=16",
-        "--set", "training.warmup_steps=10", "--set", "data.max_train=600",
-        "--set", "data.max_val=200"]
+        "--set", "training.warmup_steps=5", "--set", "data.max_train=300",
+        "--set", "data.max_val=100"]
 
 
 def ner_kit(cwd: Path, *args: str, timeout: int = 300) -> str:
@@ -31,7 +31,7 @@ def ner_kit(cwd: Path, *args: str, timeout: int = 300) -> str:
 
 @pytest.mark.slow
 def test_tiny_encoder_trains_resumes_predicts_and_is_scored_on_words(tmp_path, shared_data):
-    ner_kit(tmp_path, "data", "--source", str(shared_data / "conll2003"), "--limit", "600",
+    ner_kit(tmp_path, "data", "--source", str(shared_data / "conll2003"), "--limit", "300",
             "--no-progress")
     ner_kit(tmp_path, "pieces", "--vocab-size", "1500")
     again = tmp_path / "again"
