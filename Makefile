@@ -19,7 +19,7 @@ STAMP := $(VENV)/.installed
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast test-gpu lint bench bench-taggers bench-lazy bench-notebook bench-grading bench-similarity bench-sweep release leak-check calibrate bundle help
+.PHONY: setup demo test test-fast test-gpu lint bench bench-taggers bench-lazy bench-notebook bench-grading bench-similarity bench-sweep bench-encoder release leak-check calibrate bundle help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" torch==2.13.0  # the pin holds: no extra may move torch
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -70,6 +70,9 @@ bench-similarity: $(STAMP)  ## time and peak memory of `ner-instructor similarit
 
 bench-sweep: $(STAMP)  ## the three seed sweeps and 1-vs-2 worker scaling (DATA_SRC; docs/sweeps.md)
 	$(BIN)/python benchmarks/sweep_bench.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+
+bench-encoder: $(STAMP)  ## grading budget of a base-size encoder model (DATA_SRC; needs the encoder extra)
+	$(BIN)/python benchmarks/encoder_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 release: $(STAMP)  ## build the student release (with leak check); RELEASE_ARGS=--allow-placeholder-url for a dry run
 	$(BIN)/ner-instructor release $(RELEASE_ARGS)

@@ -37,7 +37,7 @@ class DemoSummary:
                  f"{'model':<6} {'epochs':>6} {'seconds':>8} {'val F1':>8} {'test F1':>8}",
                  f"{'-' * 6} {'-' * 6} {'-' * 8} {'-' * 8} {'-' * 8}"]
         for name, row in self.models.items():
-            lines.append(f"{name:<6} {row['epochs']:>6} {row['seconds']:>8.1f} "
+            lines.append(f"{name:<7}{row['epochs']:>6} {row['seconds']:>8.1f} "
                          f"{row['val_f1']:>8.3f} {row['test_f1']:>8.3f}")
         lines.append("(F1: support-weighted entity F1, the grading metric)")
         if self.grading:
@@ -84,9 +84,52 @@ def run_demo(source: str | None, epochs: int | None = None, max_train: int | Non
             "test_f1": score_predictions(predictions, hidden)["weighted_f1"],
             "folder": result.folder,
         }
+    if settings.get("encoder") and encoder_section_present():
+        summary.models["encoder"] = train_demo_encoder(settings, dataset_dir, hidden,
+                                                       epochs, max_train, show_progress)
     if grade:
         summary.grading = grade_demo_submission(summary)
     return summary
+
+
+def encoder_section_present() -> bool:
+    """Whether this copy of the kit holds the encoder section and its extra."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None
+               for name in ("ner_helpers.encoder_predictor", "transformers", "tokenizers"))
+
+
+def train_demo_encoder(settings: dict[str, Any], dataset_dir: Path, hidden: Any,
+                       epochs: int | None, max_train: int | None,
+                       show_progress: bool) -> dict[str, Any]:
+    """The encoder section's offline model: word pieces from the training split, then a
+    tiny random encoder (``demo.encoder`` of kit.yaml)."""
+    from ner_helpers.config import apply_overrides
+    from ner_helpers.word_pieces import train_word_pieces
+
+    kit = kit_config()
+    demo = settings["encoder"]
+    pieces = resolve_path(kit["pieces"]["folder"])
+    pieces.mkdir(parents=True, exist_ok=True)
+    train_word_pieces((row["text"] for row in load_split(dataset_dir / "train.json")),
+                      kit["pieces"]["vocab_size"], kit["pieces"]["min_frequency"]) \
+        .save(str(pieces / "tokenizer.json"))
+    config = apply_overrides(load_config(demo["config"]), list(demo.get("overrides") or []))
+    config["name"] = f"{settings['experiment_prefix']}encoder"
+    config["training"]["epochs"] = epochs or demo["epochs"]
+    config.setdefault("data", {})["max_train"] = max_train or demo["max_train"]
+    folder = experiment_folder(config["name"])
+    if folder.exists():  # the demo's own earlier output
+        shutil.rmtree(folder)
+    print(f"\ntraining the tiny encoder ({config['training']['epochs']} epochs)...", flush=True)
+    started = time.perf_counter()
+    result = run_experiment(config, show_progress=show_progress)
+    predictions = load_predictions(result.folder / "test_predictions.json")
+    return {"epochs": config["training"]["epochs"], "seconds": time.perf_counter() - started,
+            "val_f1": (result.val_scores or {}).get("weighted_f1", 0.0),
+            "test_f1": score_predictions(predictions, hidden)["weighted_f1"],
+            "folder": result.folder}
 
 
 def grade_demo_submission(summary: DemoSummary) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 import yaml
+from torch.utils.data import DataLoader
 
 from ner_helpers.collator import DataCollator
 from ner_helpers.config import kit_config, resolve_path
@@ -40,6 +41,7 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 #: Settings an optimizer name implies beyond ``lr`` and ``weight_decay``.
 OPTIMIZER_SETTINGS: dict[str, dict[str, Any]] = {"sgd-momentum": {"momentum": 0.9}}
 FUSED_OPTIMIZERS = ("adam", "adamw")  # training.fused_optimizer applies to these
+ENCODER = "encoder"  # the model type of ner_helpers.encoder_predictor (an optional extra)
 
 
 @dataclass
@@ -76,12 +78,13 @@ def build_optimizer(model: torch.nn.Module, training: dict[str, Any]) -> torch.o
     return OPTIMIZERS[name](model.parameters(), **settings)
 
 
-def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
+def build_predictor(config: dict[str, Any], tokenizer: Tokenizer | None,
                     train_rows: Sequence[Mapping],
                     coverage_folder: Path | None = None) -> NERPredictor:
     """A freshly initialised predictor for ``config["model"]``, seeded from
     ``config["seed"]``, with its rare words marked from ``train_rows`` when the
-    config uses rare-word dropout.
+    config uses rare-word dropout. An encoder (``model_type: encoder``) is an
+    :class:`~ner_helpers.encoder_predictor.EncoderPredictor` with its own pieces.
 
     With ``model.pretrained_vectors``, the embedding table starts from that vector
     file (:mod:`ner_helpers.vectors`): the file is read and checked before any model
@@ -89,6 +92,11 @@ def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
     coverage report is printed and, with ``coverage_folder``, saved there.
     """
     set_seed(int(config.get("seed", 0)))
+    if is_encoder(config):
+        from ner_helpers.encoder_config import EncoderConfig
+        from ner_helpers.encoder_predictor import EncoderPredictor
+
+        return EncoderPredictor.build(EncoderConfig.from_dict(dict(config["model"])))
     model_settings = {**config["model"], "vocab_size": tokenizer.vocab_size}
     vector_file = None
     if model_settings.get("pretrained_vectors"):
@@ -119,6 +127,22 @@ def build_predictor(config: dict[str, Any], tokenizer: Tokenizer,
     return predictor
 
 
+def is_encoder(config: Mapping[str, Any]) -> bool:
+    """Whether an experiment config trains the encoder tagger."""
+    return (config.get("model") or {}).get("model_type") == ENCODER
+
+
+def build_collator(config: dict[str, Any], predictor: torch.nn.Module,
+                   tokenizer: Tokenizer | None) -> Any:
+    """The collator of ``config["collator"]`` (the encoder's piece collator for an
+    encoder)."""
+    if is_encoder(config):
+        return predictor.collator()
+    settings = config.get("collator", {}) or {}
+    return DataCollator(tokenizer, padding=settings.get("padding", "longest"),
+                        max_length=settings.get("max_length"))
+
+
 def apply_number_settings(training: dict[str, Any]) -> None:
     """With ``training.flush_denormals`` (default true), the CPU treats denormal floats
     (below about 1e-38) as zero, in every thread torch computes on.
@@ -143,15 +167,32 @@ def build_trainer(config: dict[str, Any], model: torch.nn.Module, collator: Data
     ``trainer_class`` may be a subclass (a sweep's, which reports every epoch)."""
     training = config.get("training", {})
     apply_number_settings(training)
-    return trainer_class(model, build_optimizer(model, training), collator, train_rows, val_rows,
-                   grad_clip_max_norm=training.get("grad_clip_max_norm"),
-                   use_class_weights=bool(training.get("use_class_weights", False)),
-                   device=config.get("device", "auto"),
-                   batch_size=int(training.get("batch_size", 32)),
-                   seed=int(config.get("seed", 0)), show_progress=show_progress,
-                   average_last_epochs=int(training.get("average_last_epochs", 1)),
-                   group_by_length=bool(training.get("group_by_length", False)),
-                   group_chunk_batches=int(training.get("group_chunk_batches", 50)))
+    if is_encoder(config):
+        from ner_helpers.encoder_training import encoder_optimizer, total_training_steps
+
+        optimizer = encoder_optimizer(model, training, total_training_steps(
+            len(train_rows), int(training.get("batch_size", 32)),
+            int(training.get("epochs", 5))))
+    else:
+        optimizer = build_optimizer(model, training)
+    trainer = trainer_class(model, optimizer, collator, train_rows, val_rows,
+                            grad_clip_max_norm=training.get("grad_clip_max_norm"),
+                            use_class_weights=bool(training.get("use_class_weights", False)),
+                            device=config.get("device", "auto"),
+                            batch_size=int(training.get("batch_size", 32)),
+                            seed=int(config.get("seed", 0)), show_progress=show_progress,
+                            average_last_epochs=int(training.get("average_last_epochs", 1)),
+                            group_by_length=bool(training.get("group_by_length", False)),
+                            group_chunk_batches=int(training.get("group_chunk_batches", 50)))
+    if is_encoder(config) and val_rows is not None and model.config.label_pieces != "first":
+        # Trained on every piece, but validated (and selected) on each word's first
+        # piece: the words every other model is scored on.
+        from ner_helpers.piece_collator import PieceCollator
+
+        first = PieceCollator(model.pieces, model.config.window_length, "first")
+        trainer.val_loader = DataLoader(val_rows, batch_size=trainer.batch_size, shuffle=False,
+                                        collate_fn=first)
+    return trainer
 
 
 def _take(rows: list, limit: int | None) -> list:
@@ -189,13 +230,13 @@ def run_experiment(config: dict[str, Any], *, resume: bool = False, force: bool 
     data_limits = config.get("data", {}) or {}
     train_rows = _take(load_split(dataset_dir / "train.json"), data_limits.get("max_train"))
     val_rows = _take(load_split(dataset_dir / "val.json"), data_limits.get("max_val"))
-    tokenizer = Tokenizer.load(resolve_path(config.get("tokenizer_path", paths["tokenizer"])))
+    # The encoder reads its own word pieces; the other models the kit's tokenizer.
+    tokenizer = None if is_encoder(config) else \
+        Tokenizer.load(resolve_path(config.get("tokenizer_path", paths["tokenizer"])))
 
     predictor = build_predictor(config, tokenizer, train_rows, coverage_folder=folder)
     training = config.get("training", {})
-    collator_settings = config.get("collator", {}) or {}
-    collator = DataCollator(tokenizer, padding=collator_settings.get("padding", "longest"),
-                            max_length=collator_settings.get("max_length"))
+    collator = build_collator(config, predictor, tokenizer)
     trainer = build_trainer(config, predictor, collator, train_rows, val_rows, show_progress,
                             trainer_class)
 

@@ -119,3 +119,20 @@ class ModelConfig:
         if "model_type" not in data or "vocab_size" not in data:
             raise KitError("model config needs at least model_type and vocab_size")
         return cls(**data)
+
+
+#: The model type of the optional encoder section (:mod:`ner_helpers.encoder_config`).
+ENCODER_MODEL_TYPE = "encoder"
+
+
+def config_from_dict(data: dict[str, Any]) -> Any:
+    """The config of any model type: a :class:`ModelConfig`, or for ``model_type:
+    encoder`` an :class:`~ner_helpers.encoder_config.EncoderConfig` (imported only
+    then: the encoder is an optional part of the kit)."""
+    if isinstance(data, dict) and data.get("model_type") == ENCODER_MODEL_TYPE:
+        try:
+            from ner_helpers.encoder_config import EncoderConfig
+        except ImportError:
+            raise KitError("this kit has no encoder section (model_type: encoder)") from None
+        return EncoderConfig.from_dict(data)
+    return ModelConfig.from_dict(data)

@@ -15,7 +15,7 @@ from torch import nn
 from ner_helpers.constants import NER_DECODING_MAP
 from ner_helpers.embedding import TokenEmbedding
 from ner_helpers.errors import KitError
-from ner_helpers.model_config import TAGGERS, ModelConfig
+from ner_helpers.model_config import ENCODER_MODEL_TYPE, TAGGERS, ModelConfig
 from ner_helpers.module import Module
 from ner_helpers.tokenizer import Tokenizer
 
@@ -167,6 +167,25 @@ class NERPredictor(Module):
             raise KitError(f"{folder / WEIGHTS_FILE}: weights do not fit the config ({exc})") \
                 from None
         return predictor
+
+
+def load_predictor(folder: str | Path, map_location: str | torch.device = "cpu") -> Module:
+    """Any saved tagger: an :class:`NERPredictor`, or for ``model_type: encoder`` an
+    :class:`~ner_helpers.encoder_predictor.EncoderPredictor` (imported only then)."""
+    path = Path(folder) / CONFIG_FILE
+    try:
+        model_type = json.loads(path.read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        model_type = None  # NERPredictor.load says what is wrong with the file
+    if model_type == ENCODER_MODEL_TYPE:
+        try:
+            from ner_helpers.encoder_predictor import EncoderPredictor
+        except ImportError:
+            raise KitError(f"{path}: an encoder model, but this kit has no encoder section "
+                           'or the encoder extra is not installed (pip install -e ".[encoder]")'
+                           ) from None
+        return EncoderPredictor.load(folder, map_location)
+    return NERPredictor.load(folder, map_location)
 
 
 def load_model_config(path: str | Path) -> ModelConfig:

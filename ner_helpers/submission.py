@@ -225,6 +225,31 @@ def experiment_dir(name_or_path: str | Path) -> Path:
     return resolve_path(kit_config()["paths"]["experiments_dir"]) / str(name_or_path)
 
 
+def section_files(package_dir: str | Path) -> list[str]:
+    """The optional sections' student files (kit.yaml ``submission.optional_final_files``)
+    that the package in ``package_dir`` holds (a section that is off leaves them out)."""
+    names = kit_config()["submission"].get("optional_final_files") or []
+    return [str(name) for name in names if (Path(package_dir) / str(name)).is_file()]
+
+
+def optional_models() -> dict[str, list[str]]:
+    """The optional sections' model slots (kit.yaml ``submission.optional_models``) whose
+    section this copy of the kit holds (its ``ner_helpers/<slot>.py``), with their files."""
+    package = Path(ner_helpers.__file__).resolve().parent
+    slots = kit_config()["submission"].get("optional_models") or {}
+    return {str(model): [str(name) for name in files] for model, files in slots.items()
+            if (package / f"{model}.py").is_file()}
+
+
+def student_files(kind: str, package_dir: str | Path) -> list[str]:
+    """The student files a submission of ``kind`` holds: the milestone or final files,
+    and in a final submission the section files the package holds."""
+    settings = kit_config()["submission"]
+    if kind == "milestone":
+        return list(settings["milestone_files"])
+    return list(settings["final_files"]) + section_files(package_dir)
+
+
 def plan_submission(kind: str, *, identity: Identity | None = None,
                     package_dir: str | Path | None = None,
                     tokenizer_path: str | Path | None = None,
@@ -262,13 +287,8 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
         plan.entries[IDENTITY_FILE] = _json_bytes(identity.to_dict())
 
     package = Path(package_dir).resolve() if package_dir is not None else default_package_dir()
-    files = settings["milestone_files"] if kind == "milestone" else settings["final_files"]
-    for name in files:
+    for name in student_files(kind, package):
         _add_package_file(plan, package / name, name)
-    if kind == "final":
-        for name in settings.get("optional_final_files") or []:
-            if (package / name).is_file():  # absent when its optional section is off
-                _add_package_file(plan, package / name, name)
     _add_notebook(plan, notebook_path, settings.get("notebook"))
 
     if kind == "final":
@@ -283,13 +303,17 @@ def plan_submission(kind: str, *, identity: Identity | None = None,
             plan.problems.append(f"tokenizer: {exc}")
         test_indices = _test_indices(plan, dataset_dir, config)
         chosen = dict(experiments or {})
-        unknown = sorted(set(chosen) - set(settings["models"]))
+        unknown = sorted(set(chosen) - set(settings["models"]) - set(optional_models()))
         if unknown:
             raise KitError(f"no model slot named {', '.join(unknown)}; the final submission "
                            f"holds {', '.join(settings['models'])}")
         for model in settings["models"]:
             folder = experiment_dir(chosen.get(model) or model)
             _add_model(plan, model, folder, tokenizer, test_indices, int(settings["max_layers"]))
+        for model, files in optional_models().items():
+            folder = experiment_dir(chosen.get(model) or model)
+            if model in chosen or folder.is_dir():
+                _add_optional_model(plan, model, folder, list(files), test_indices)
 
     manifest = {"kind": kind, "kit_version": ner_helpers.__version__,
                 "files": {name: hashlib.sha256(data).hexdigest()
@@ -523,6 +547,49 @@ def _add_model(plan: SubmissionPlan, model: str, folder: Path, tokenizer: Any,
             plan.problems.append(f"{model}: {predictions_path}: {problem}")
     plan.entries[f"{MODELS_FOLDER}/{model}/{MODEL_PREDICTIONS_FILE}"] = \
         predictions_path.read_bytes()
+
+
+def _add_optional_model(plan: SubmissionPlan, model: str, folder: Path, files: list[str],
+                        test_indices: list[int] | None) -> None:
+    """An optional section's model (the encoder): it must load with the package, and
+    its test predictions must cover the test split."""
+    from ner_helpers.predictions import load_predictions
+    from ner_helpers.predictor import load_predictor
+
+    model_dir = folder / "model"
+    if not folder.is_dir():
+        plan.problems.append(f"{model}: experiment folder {folder} not found")
+        return
+    try:
+        predictor = load_predictor(model_dir)
+    except KitError as exc:
+        plan.problems.append(f"{model}: {exc}")
+        return
+    except Exception as exc:  # noqa: BLE001 (the student's own code builds the model)
+        plan.problems.append(f"{model}: the model in {model_dir} could not be built with your "
+                             f"package: {type(exc).__name__}: {exc}")
+        return
+    if getattr(predictor.config, "model_type", None) != model:
+        plan.problems.append(f"{model}: {model_dir} holds no {model} model")
+        return
+    for name in files:
+        source = folder / name if name == MODEL_PREDICTIONS_FILE else model_dir / name
+        if name == MODEL_PREDICTIONS_FILE:
+            try:
+                rows = load_predictions(source)
+            except KitError as exc:
+                plan.problems.append(f"{model}: {exc} (`ner-kit predict --experiment "
+                                     f"{folder.name}` writes it)")
+                continue
+            if test_indices is not None:
+                problem = coverage_problem([int(i) for row in rows for i in row["index"]],
+                                           test_indices)
+                if problem:
+                    plan.problems.append(f"{model}: {source}: {problem}")
+        if not source.is_file():
+            plan.problems.append(f"{model}: {source} is missing")
+            continue
+        plan.entries[f"{MODELS_FOLDER}/{model}/{name}"] = source.read_bytes()
 
 
 def coverage_problem(predicted: list[int], expected: list[int]) -> str | None:

@@ -40,6 +40,11 @@ CHECK_POINTS_TOTAL = 10
 WRITTEN_POINTS_TOTAL = 19
 
 
+def in_optional_section(cell) -> bool:
+    """Whether a cell belongs to an optional section (the totals above count the core)."""
+    return bool(cell.get("metadata", {}).get("ner_kit", {}).get("section"))
+
+
 def read(name: str) -> nbformat.NotebookNode:
     return nbformat.read(ROOT / "notebooks" / name, as_version=4)
 

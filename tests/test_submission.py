@@ -93,8 +93,8 @@ def test_final_zip_holds_models_tokenizer_and_predictions(identified: Path,
     entries = set(zip_entries(report.path))
     expected = {"identity.json", "submission.json", "tokenizer.json"}
     expected |= {f"ner_helpers/{name}" for name in STUDENT_FILES}
-    # the files of optional section 7, which the instructor's package holds
-    expected |= {"ner_helpers/cnn.py", "ner_helpers/vectors.py"}
+    # the files of optional sections 7 and 8, which the instructor's package holds
+    expected |= {"ner_helpers/cnn.py", "ner_helpers/vectors.py", "ner_helpers/encoder.py"}
     expected |= {f"models/{model}/{name}" for model in ("ffnn", "rnn")
                  for name in ("config.json", "weights.pt", "test_predictions.json")}
     assert entries == expected

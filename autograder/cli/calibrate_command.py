@@ -157,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         raise KitError(f"--seeds must be at least 1, got {count}")
     proposals = []
     for model, entry in settings.models.items():
+        if entry.section is not None:
+            continue  # an optional section's model (the encoder): its baseline is set by hand
         if args.from_experiments:
             names = (getattr(args, model, None) or model).split(",")
             folders = [experiment_dir(name.strip()) for name in names if name.strip()]

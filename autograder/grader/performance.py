@@ -13,6 +13,10 @@ scores the tags against the hidden labels with
 token index): full points at or above the baseline, ``points * f1 /
 baseline`` below it. The submitted ``test_predictions.json`` is not scored;
 when it disagrees with what the model predicts, a note says so.
+
+An encoder model (the optional encoder section) is checked by
+:mod:`autograder.grader.encoder_model` instead of the layer rule: the parent
+refuses one larger than its budget before the child loads it.
 """
 
 from __future__ import annotations
@@ -61,9 +65,17 @@ def _zero(model: ModelSettings, message: str, notes: Sequence[str] = ()) -> Perf
                              message, tuple(notes))
 
 
+#: The model slot of the encoder section (see :mod:`autograder.grader.encoder_model`).
+ENCODER_MODEL = "encoder"
+
+
 def model_files(model: str) -> dict[str, str]:
     """Submission path of each file the child needs, by its path under ``data/``."""
     folder = f"{MODELS_FOLDER}/{model}"
+    if model == ENCODER_MODEL:
+        from autograder.grader.encoder_model import encoder_files
+
+        return {f"{folder}/{name}": f"{folder}/{name}" for name in encoder_files()}
     return {f"{folder}/{MODEL_CONFIG_FILE}": f"{folder}/{MODEL_CONFIG_FILE}",
             f"{folder}/{MODEL_WEIGHTS_FILE}": f"{folder}/{MODEL_WEIGHTS_FILE}",
             TOKENIZER_FILE: TOKENIZER_FILE}
@@ -157,9 +169,16 @@ def grade_model(student: StudentCode, unpacked: UnpackedSubmission, model: Model
                 data_dir: str) -> PerformanceResult:
     """The performance result of one model."""
     missing = [name for name in model_files(model.name) if name not in unpacked.files]
+    if model.section is not None and len(missing) == len(model_files(model.name)):
+        return _zero(model, f"no {model.name} model in the submission (it is optional)")
     if missing:
         return _zero(model, f"not graded: the submission lacks {', '.join(missing)}")
-    problem = _check_config(unpacked, model.name, max_layers, settings.inputs)
+    if model.name == ENCODER_MODEL:
+        from autograder.grader.encoder_model import check_encoder
+
+        problem = check_encoder(unpacked, settings)
+    else:
+        problem = _check_config(unpacked, model.name, max_layers, settings.inputs)
     if problem:
         return _zero(model, f"not graded: {problem}")
     sentences = [list(row["text"]) for row in test_rows]

@@ -59,6 +59,10 @@ class ModelSettings:
     title: str
     points: float
     baseline: float
+    #: The optional section (release.yaml) the model belongs to: graded in final
+    #: submissions only while that section is on, and only when the submission
+    #: holds the model (it is optional there). ``None`` for the core models.
+    section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,11 @@ class InputLimits:
     #: The notebook with the written answers, read as data for its run order and
     #: collaboration statement (never executed).
     notebook_bytes: int = 32 * 1024 * 1024
+    #: An encoder model (the encoder section): the largest weights.pt and parameter
+    #: count (from its config's declared sizes) the grader lets the child load, and
+    #: the largest encoder_config.json and pieces.json it reads.
+    encoder_weights_bytes: int = 150 * 1024 * 1024
+    encoder_files_bytes: int = 16 * 1024 * 1024
 
     def json(self, max_bytes: int) -> JsonLimits:
         return JsonLimits(max_bytes, self.json_depth, self.json_values)
@@ -250,6 +259,22 @@ def _with_sections(kinds: dict[str, KindSettings], todos: dict[str, TodoSettings
     return {**kinds, "final": replace(kinds["final"], todos=kinds["final"].todos + tuple(extra))}
 
 
+def _with_section_models(kinds: dict[str, KindSettings], models: dict[str, ModelSettings],
+                         sections: dict[str, OptionalSection]) -> dict[str, KindSettings]:
+    """The final kind with the models (``performance.<model>.section``) of the sections
+    that are on (a section the release settings do not list is off)."""
+    extra: list[str] = []
+    for model in models.values():
+        if model.section is None or model.section not in sections:
+            continue
+        if sections[model.section].enabled and model.name not in kinds["final"].models:
+            extra.append(model.name)
+    if not extra:
+        return kinds
+    return {**kinds, "final": replace(kinds["final"],
+                                      models=kinds["final"].models + tuple(extra))}
+
+
 def load_settings(path: str | Path | None = None,
                   release_path: str | Path | None = None) -> GradingSettings:
     """Read and check ``grading.yaml`` (the bundled one unless ``path`` is given).
@@ -263,8 +288,10 @@ def load_settings(path: str | Path | None = None,
     todos = _read_todos(reader)
     models = _read_models(reader)
     sections_path = Path(release_path) if release_path is not None else release_settings_path(path)
-    kinds = _with_sections(_read_kinds(reader, todos, models), todos,
-                           read_optional_sections(sections_path), sections_path)
+    sections = read_optional_sections(sections_path)
+    kinds = _with_section_models(
+        _with_sections(_read_kinds(reader, todos, models), todos, sections, sections_path),
+        models, sections)
     performance = reader.section("performance")
     settings = GradingSettings(
         kinds=kinds,
@@ -370,8 +397,13 @@ def _read_models(reader: _Reader) -> dict[str, ModelSettings]:
         baseline = reader.number(node, label, "baseline")
         if not 0.0 < baseline <= 1.0:
             raise reader.error(f"{label}.baseline", f"must be in (0, 1], got {baseline}")
+        section = node.get("section")
+        if section is not None and (not isinstance(section, str) or not section):
+            raise reader.error(f"{label}.section", f"must name an optional section, "
+                               f"got {section!r}")
         models[str(name)] = ModelSettings(str(name), reader.text(node, label, "title"),
-                                          reader.number(node, label, "points"), baseline)
+                                          reader.number(node, label, "points"), baseline,
+                                          section)
     return models
 
 
@@ -503,4 +535,8 @@ def _read_inputs(reader: _Reader) -> InputLimits:
         weights_tensors=reader.positive_int(node, label, "weights_tensors"),
         weights_dims=reader.positive_int(node, label, "weights_dims"),
         notebook_bytes=int(reader.number(node, label, "notebook_mb", 0.001) * MB),
+        encoder_weights_bytes=int(reader.number(node, label, "encoder_weights_mb", 0.001) * MB)
+        if "encoder_weights_mb" in node else InputLimits.encoder_weights_bytes,
+        encoder_files_bytes=int(reader.number(node, label, "encoder_files_mb", 0.001) * MB)
+        if "encoder_files_mb" in node else InputLimits.encoder_files_bytes,
     )

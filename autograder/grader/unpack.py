@@ -76,6 +76,9 @@ def expected_files() -> set[str]:
     names |= {f"{PACKAGE_FOLDER}/{name}" for name in final_file_names(settings)}
     names |= {f"{MODELS_FOLDER}/{model}/{name}" for model in settings["models"]
               for name in MODEL_FILES}
+    names |= {f"{MODELS_FOLDER}/{model}/{name}"
+              for model, files in (settings.get("optional_models") or {}).items()
+              for name in files}
     return names
 
 

@@ -65,6 +65,7 @@ TODOS: dict[str, Todo] = {todo.number: todo for todo in (
 OPTIONAL_TODOS = (
     ("7-1", "CNNTagger.forward", "cnn", "cnn_checks", "check_cnn_forward", ()),
     ("7-2", "align_vectors", "vectors", "vectors_checks", "check_align_vectors", ()),
+    ("8-1", "first_piece_labels", "encoder", "encoder_checks", "check_first_piece_labels", ()),
 )
 
 

@@ -17,6 +17,7 @@ from ner_helpers.errors import KitError
 COMMAND_MODULES = [
     "ner_helpers.cli.data_command",
     "ner_helpers.cli.tokenizer_command",
+    "ner_helpers.cli.pieces_command",   # the encoder section (absent when it is off)
     "ner_helpers.cli.train_command",
     "ner_helpers.cli.predict_command",
     "ner_helpers.cli.score_command",

@@ -8,7 +8,7 @@ from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.data import load_split
 from ner_helpers.experiment import experiment_folder
 from ner_helpers.predictions import predict_rows, save_predictions
-from ner_helpers.predictor import NERPredictor
+from ner_helpers.predictor import load_predictor
 from ner_helpers.tokenizer import Tokenizer
 
 NAME = "predict"
@@ -29,8 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     folder = experiment_folder(args.experiment)
-    predictor = NERPredictor.load(folder / "model")
-    tokenizer = Tokenizer.load(resolve_path(args.tokenizer))
+    predictor = load_predictor(folder / "model")
+    # An encoder reads its own pieces (saved in its model folder), not the tokenizer.
+    tokenizer = None if getattr(predictor.config, "model_type", None) == "encoder" else \
+        Tokenizer.load(resolve_path(args.tokenizer))
     rows = load_split(resolve_path(args.dataset_dir) / f"{args.split}.json")
     out = resolve_path(args.out) if args.out else folder / f"{args.split}_predictions.json"
     save_predictions(predict_rows(predictor, tokenizer, rows), out)

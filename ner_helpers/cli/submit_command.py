@@ -11,6 +11,7 @@ from ner_helpers.submission import (
     LEADERBOARD_NAME_CHARS,
     build_submission,
     load_identity,
+    optional_models,
     plan_submission,
 )
 
@@ -67,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{model}", metavar="EXPERIMENT",
                             help=f"experiment name or folder of the {model} model "
                                  f"(default: {paths['experiments_dir']}/{model})")
+    for model in optional_models():
+        parser.add_argument(f"--{model}", metavar="EXPERIMENT",
+                            help=f"experiment name or folder of the optional {model} model, "
+                                 f"in the final zip when given or when "
+                                 f"{paths['experiments_dir']}/{model} exists")
     parser.add_argument("--tokenizer", help=f"tokenizer file (default: {paths['tokenizer']})")
     parser.add_argument("--dataset-dir",
                         help=f"folder with test.json (default: {paths['dataset_dir']})")
@@ -85,8 +91,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    experiments = {model: getattr(args, model) for model in kit_config()["submission"]["models"]
-                   if getattr(args, model, None)}
+    settings = kit_config()["submission"]
+    slots = [*settings["models"], *optional_models()]
+    experiments = {model: getattr(args, model) for model in slots if getattr(args, model, None)}
     options = {"package_dir": args.package_dir, "tokenizer_path": args.tokenizer,
                "dataset_dir": args.dataset_dir, "experiments": experiments,
                "notebook_path": args.notebook}

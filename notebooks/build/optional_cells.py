@@ -17,6 +17,7 @@ from cells import in_section
 SECTION_MODULES: dict[str, str] = {
     "sweeps": "sweeps_cells",
     "vectors-and-taggers": "vectors_and_taggers_cells",
+    "encoder": "encoder_cells",
 }
 
 

@@ -130,6 +130,42 @@ def op_trainer_epoch(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     return trainer_harness.run_trainer_epoch(trainer_class, spec, ctx.describe)
 
 
+def _tag_with_encoder(ctx: Context, model_dir: str, sentences: list[list[str]],
+                      batch_size: int) -> dict[str, Any]:
+    """An encoder model (the encoder section), rebuilt by the package's
+    ``EncoderPredictor.load`` (weights with ``weights_only=True``, loaded strictly),
+    tags ``sentences`` from its own word pieces; the first piece of each word gives the
+    word's tag."""
+    predictor_class = ctx.packages.module("encoder_predictor").EncoderPredictor
+    predictor = predictor_class.load(model_dir)
+    predictor.eval()
+    tags = predictor.tag(None, sentences, batch_size=batch_size)
+    return {"tags": [[str(tag) for tag in sentence] for sentence in tags],
+            "model_type": "encoder"}
+
+
+def op_align_labels(ctx: Context, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The student's ``encoder.first_piece_labels`` on each case (``word_ids``,
+    ``word_labels``, ``kwargs``); each reply also holds the inputs as they were after
+    the call (``after``), so the grader can see whether they were changed."""
+    align = ctx.packages.module("encoder").first_piece_labels
+    results = []
+    for case in cases:
+        word_ids, word_labels = list(case["word_ids"]), list(case["word_labels"])
+        outcome = ctx.outcome(lambda w=word_ids, t=word_labels, c=case: align(w, t,
+                                                                             **c["kwargs"]))
+        outcome["after"] = {"word_ids": _plain(word_ids), "word_labels": _plain(word_labels)}
+        results.append(outcome)
+    return results
+
+
+def _plain(values: Any) -> Any:
+    """A list of ints and Nones as JSON can carry it (anything else by its type name)."""
+    if not isinstance(values, list):
+        return type(values).__name__
+    return [v if v is None or type(v) is int else type(v).__name__ for v in values]
+
+
 def load_weights(path: str) -> Any:
     """``torch.load(path, weights_only=True)``; a file with pickled objects other than
     tensors gets a short message naming what was refused (torch's own is long, styled
@@ -158,6 +194,10 @@ def op_tag(ctx: Context, model_dir: str, tokenizer_path: str, sentences: list[li
     weights file.
     """
     packages = ctx.packages
+    with open(f"{model_dir}/config.json", encoding="utf-8") as handle:
+        declared = json.load(handle)
+    if isinstance(declared, dict) and declared.get("model_type") == "encoder":
+        return _tag_with_encoder(ctx, model_dir, sentences, batch_size)
     model_config = packages.module("model_config").ModelConfig
     predictor_class = packages.module("predictor").NERPredictor
     tokenizer_class = packages.module("tokenizer").Tokenizer
@@ -187,4 +227,5 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "trainer_epoch": op_trainer_epoch,
     "align_vectors": op_align_vectors,
     "tag": op_tag,
+    "align_labels": op_align_labels,
 }
