@@ -4,7 +4,8 @@ similarity tests and for the calibration table of docs/grading.md ("Similarity")
 Independent solutions: the reference solution and every entry of the catalogue of
 correct alternatives (tests/correct_alternatives/) that writes a TODO's whole body
 (``solutions:``). Entries that change a snippet of the reference (``change:``) are the
-reference with one line changed, not independent work, and are left out.
+reference with one line changed, and entries marked ``derived_from_reference`` are its
+statements in another order: neither is independent work, and both are left out.
 
 A *planted copy* takes one solution and disguises it the way students do:
 every name the code assigns is renamed, comments are removed and others added,
@@ -59,6 +60,8 @@ def independent_solutions() -> dict[str, dict[str, str]]:
                                           for todo, code in reference_solutions().items()}
     for path in sorted(ALTERNATIVES.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if data.get("derived_from_reference"):
+            continue
         for todo, code in (data.get("solutions") or {}).items():
             by_todo[todo][path.stem] = textwrap.dedent(code).rstrip("\n")
     return by_todo

@@ -277,8 +277,11 @@ def test_planted_copies_rank_above_every_pair_of_independent_solutions(classroom
     assert all(row["flagged"] == "yes" for row in top) and rows[:len(top)] == top
     between_students = [row for row in rows if row["second_is_known"] == "no"
                         and "hostile<script>" not in (who(row["first"]), who(row["second"]))]
-    assert [{who(row["first"]), who(row["second"])} for row in between_students[:2]] in (
-        [{"s1", "copier"}, {"s2", "copier2"}], [{"s2", "copier2"}, {"s1", "copier"}])
+    # the three copies between students (two planted, and s0's RNN forward, which is the
+    # known solution the borrower disguised) rank above every other pair of students
+    top_three = [{who(row["first"]), who(row["second"])} for row in between_students[:3]]
+    assert sorted(map(sorted, top_three)) == [["borrower", "s0"], ["copier", "s1"],
+                                              ["copier2", "s2"]]
 
 
 def test_hostile_submissions_are_reported_and_escaped(classroom) -> None:

@@ -8,6 +8,7 @@ from autograder.cli.grading_options import grading_settings
 from autograder.grader.safe_text import one_line
 from ner_helpers.config import kit_config, resolve_path
 from ner_helpers.errors import KitError
+from ner_helpers.submission import final_file_names
 
 NAME = "similarity"
 HELP = ("Compare the code each student wrote inside each TODO region, pairwise across the "
@@ -91,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
     folder = resolve_path(args.folder)
     if not folder.is_dir():
         raise KitError(f"{folder}: not a folder of submissions")
-    files_key = "final_files" if args.kind == "final" else "milestone_files"
-    files = list(kit_config()["submission"][files_key])
+    submission = kit_config()["submission"]
+    files = (final_file_names(submission) if args.kind == "final"
+             else list(submission["milestone_files"]))
     max_bytes = settings.max_file_kb * 1024
     progress = not args.no_progress
     if is_nbgrader_folder(folder):

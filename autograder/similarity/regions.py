@@ -30,6 +30,7 @@ from pathlib import Path
 from autograder.release.markers import BEGIN, END, find_regions, strip_solutions
 from autograder.sandbox.stub_package import reference_package_dir
 from ner_helpers.config import kit_config
+from ner_helpers.submission import final_file_names
 
 STUB_START = re.compile(r'^raise\s+NotImplementedError\(\s*["\']TODO-')
 
@@ -299,9 +300,12 @@ def _specs(package_dir: Path, files: tuple[str, ...]) -> tuple[TodoSpec, ...]:
 
 
 def todo_specs(package_dir: Path | None = None) -> list[TodoSpec]:
-    """Every TODO of the student files, in file order (read from the reference package)."""
-    files = tuple(kit_config()["submission"]["final_files"])
-    return list(_specs(package_dir or reference_package_dir(), files))
+    """Every TODO of the student files, in file order (read from the reference package):
+    the core files, then those of the optional sections that the package holds."""
+    package = package_dir or reference_package_dir()
+    files = tuple(name for name in final_file_names(kit_config()["submission"])
+                  if (package / name).is_file())
+    return list(_specs(package, files))
 
 
 def specs_by_file(specs: list[TodoSpec]) -> dict[str, list[TodoSpec]]:
