@@ -142,7 +142,9 @@ def copydetect_shares(first: RegionFingerprint,
 
 
 def _to_raw(region: RegionFingerprint, slices: np.ndarray) -> np.ndarray | None:
-    spans = raw_spans(region.raw_code, region.filtered_code)
+    if "spans" not in region.extra:  # tokenizing again is the slow part: once per region
+        region.extra["spans"] = raw_spans(region.raw_code, region.filtered_code)
+    spans = region.extra["spans"]
     if spans is None or not len(spans):
         return None
     starts = spans[np.clip(slices[0], 0, len(spans) - 1), 0]
