@@ -447,3 +447,15 @@ def test_a_bad_similarity_setting_is_one_line_and_exit_2(tmp_path, capsys) -> No
     assert run_similarity(str(folder), "--grading-config", str(bad)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: {bad}: similarity.threshold: must be a number in (0, 1], got 1.5"]
+
+
+def test_two_processes_give_the_same_bytes_as_one(classroom, tmp_path, monkeypatch) -> None:
+    from autograder.similarity import analysis, compare
+
+    monkeypatch.setattr(analysis, "POOL_MIN_AUTHORS", 2)
+    monkeypatch.setattr(compare, "POOL_MIN_STUDENTS", 2)
+    out = tmp_path / "parallel"
+    assert run_similarity(str(classroom["folder"]), "--known", str(classroom["known"]),
+                          "--out", str(out), "--workers", "2") == 0
+    for name in ("similarity.html", "similarity.csv"):
+        assert (out / name).read_bytes() == (classroom["out"] / name).read_bytes()

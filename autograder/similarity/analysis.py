@@ -111,7 +111,8 @@ def analyse(students: list[SourceFiles], known: list[SourceFiles], specs: list[T
     authors = build_authors(jobs, workers, progress)
     student_authors, known_authors = authors[:len(students)], authors[len(students):]
     pairs = compare_authors(student_authors, known_authors, [spec.todo for spec in specs],
-                            settings.min_region_chars, settings.weak_todos, progress)
+                            settings.min_region_chars, settings.weak_todos, progress,
+                            workers)
     return SimilarityResult(specs, student_authors, known_authors, pairs,
                             [skipped_row(item, settings.naming, leaderboard)
                              for item in skipped or []], settings)

@@ -24,7 +24,9 @@ per-call cost (a class of 300 has about 45,000 pairs of 10 TODOs);
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +35,9 @@ from copydetect.utils import find_fingerprint_overlap, get_copied_slices
 from tqdm.auto import tqdm
 
 from autograder.similarity.fingerprints import RegionFingerprint, raw_spans
+
+#: Smaller classes are compared in this process: starting worker processes costs more.
+POOL_MIN_STUDENTS = 60
 
 
 @dataclass
@@ -142,7 +147,9 @@ def copydetect_shares(first: RegionFingerprint,
 
 
 def _to_raw(region: RegionFingerprint, slices: np.ndarray) -> np.ndarray | None:
-    spans = raw_spans(region.raw_code, region.filtered_code)
+    if "spans" not in region.extra:  # tokenizing again is the slow part: once per region
+        region.extra["spans"] = raw_spans(region.raw_code, region.filtered_code)
+    spans = region.extra["spans"]
     if spans is None or not len(spans):
         return None
     starts = spans[np.clip(slices[0], 0, len(spans) - 1), 0]
@@ -171,26 +178,63 @@ def highlighted_slices(first: RegionFingerprint,
     return mapped[0], mapped[1]
 
 
+#: The comparable regions of every author, set in each comparing process.
+_REGIONS: list[dict[str, RegionFingerprint]] = []
+
+
+def _set_regions(regions: list[dict[str, RegionFingerprint]]) -> None:
+    _REGIONS[:] = regions
+
+
+def _compare_rows(rows: list[int], students: int) -> list[tuple[int, int, dict[str, TodoMatch]]]:
+    """Every pair ``(i, j)`` for ``i`` in ``rows``: ``j`` a later student or a known
+    solution (the authors after the ``students`` first)."""
+    found = []
+    for i in rows:
+        first = _REGIONS[i]
+        for j in range(i + 1, len(_REGIONS)):
+            if j < students or i < students:
+                second = _REGIONS[j]
+                found.append((i, j, {todo: match_regions(first[todo], second[todo])
+                                     for todo in first if todo in second}))
+    return found
+
+
 def compare_authors(students: list[Author], known: list[Author], todos: Iterable[str],
                     min_chars: int, weak: Iterable[str] = (),
-                    progress: bool = True) -> list[PairResult]:
+                    progress: bool = True, workers: int = 1) -> list[PairResult]:
     """Every pair of students and every student against every known solution, with the
     TODOs both sides wrote long enough to score; sorted by overall score (highest first),
-    then by the keys."""
+    then by the keys. With ``workers`` above 1 and a class of at least
+    ``POOL_MIN_STUDENTS``, the pairs are split between that many processes."""
     todos = list(todos)
     weak = frozenset(weak)
-    pairs: list[tuple[Author, Author]] = []
-    for i, first in enumerate(students):
-        pairs += [(first, second) for second in students[i + 1:]]
-        pairs += [(first, other) for other in known]
-    results = []
-    for first, second in tqdm(pairs, desc="comparing", unit="pair", disable=not progress,
-                              dynamic_ncols=True, mininterval=0.5):
-        matches = {}
-        for todo in todos:
-            left, right = first.regions.get(todo), second.regions.get(todo)
-            if comparable(left, min_chars) and comparable(right, min_chars):
-                matches[todo] = match_regions(left, right)
-        results.append(PairResult(first, second, matches, weak))
+    authors = students + known
+    regions = [{todo: author.regions[todo] for todo in todos
+                if comparable(author.regions.get(todo), min_chars)} for author in authors]
+    rows = list(range(len(students)))
+    bar = tqdm(total=len(rows), desc="comparing", unit="student", disable=not progress,
+               dynamic_ncols=True, mininterval=0.5)
+    found: list[tuple[int, int, dict[str, TodoMatch]]] = []
+    if workers <= 1 or len(students) < POOL_MIN_STUDENTS:
+        _set_regions(regions)
+        try:
+            for i in rows:
+                found += _compare_rows([i], len(students))
+                bar.update()
+        finally:
+            _set_regions([])
+    else:
+        # interleaved rows balance the work: row i compares with every later author
+        chunks = [rows[start::4 * workers] for start in range(4 * workers)]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=_set_regions, initargs=(regions,)) as pool:
+            for chunk, part in zip(chunks, pool.map(_compare_rows, chunks,
+                                                    [len(students)] * len(chunks))):
+                found += part
+                bar.update(len(chunk))
+    bar.close()
+    results = [PairResult(authors[i], authors[j], matches, weak) for i, j, matches in found]
     results.sort(key=lambda r: (-round(r.overall, 9), -round(r.best_todo, 9), r.a.key, r.b.key))
     return results

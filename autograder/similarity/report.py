@@ -117,7 +117,8 @@ def _side_by_side(result: SimilarityResult, rank: int, pair: PairResult) -> str:
 
 
 def shown_pairs(result: SimilarityResult) -> list[tuple[int, PairResult]]:
-    """The pairs shown on the page: every flagged pair, else the top ``shown_pairs``."""
+    """The pairs in the ranking table: every flagged pair, and the top ``shown_pairs``
+    with any overlap."""
     limit = result.settings.shown_pairs
     shown = []
     for rank, pair in enumerate(result.pairs, start=1):
@@ -136,10 +137,12 @@ def _ranking_table(result: SimilarityResult, shown: list[tuple[int, PairResult]]
     headers += [("flag", False)]
     rows = []
     threshold = result.settings.threshold
-    for rank, pair in shown:
+    for position, (rank, pair) in enumerate(shown):
         flagged = pair.overall >= threshold
+        second = _who(pair.b.label)
         cells = [str(rank), _who(pair.a.label),
-                 f"<a href=\"#{_pair_id(rank)}\">{_who(pair.b.label)}</a>",
+                 f"<a href=\"#{_pair_id(rank)}\">{second}</a>"
+                 if position < result.settings.shown_pairs else second,
                  f"<span data-overall=\"{pair.overall:.4f}\">{_percent(pair.overall)}</span>"]
         cells += [_todo_cell(pair, todo, threshold, result.settings.weak_todos)
                   for todo in todos]
@@ -201,6 +204,15 @@ def _problems(result: SimilarityResult) -> str:
     return table([("who", False), ("problem", False)], rows)
 
 
+def _side_by_side_note(result: SimilarityResult, shown: list[tuple[int, PairResult]]) -> str:
+    limit = result.settings.shown_pairs
+    if len(shown) <= limit:
+        return ""
+    return (f"<p>The first {limit} pairs of the ranking; {len(shown) - limit} more are in "
+            "the table above and the CSV (<code>similarity.shown_pairs</code> in "
+            "grading.yaml shows more).</p>")
+
+
 def render_html(result: SimilarityResult, title: str) -> str:
     settings = result.settings
     shown = shown_pairs(result)
@@ -231,7 +243,9 @@ def render_html(result: SimilarityResult, title: str) -> str:
         _ranking_table(result, shown) if shown else "<p>No overlap between any pair.</p>",
         "<h2>Per TODO</h2>", _per_todo(result),
         "<h2>Side by side</h2>",
-        "\n".join(_side_by_side(result, rank, pair) for rank, pair in shown)
+        _side_by_side_note(result, shown),
+        "\n".join(_side_by_side(result, rank, pair)
+                  for rank, pair in shown[:settings.shown_pairs])
         or "<p>Nothing to show.</p>",
         "<h2>Not read or not found</h2>", _problems(result),
     ]
