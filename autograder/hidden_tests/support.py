@@ -207,6 +207,35 @@ def check_structure(report: Mapping[str, Any], reference: Mapping[str, Any], wha
                  "(is one layer shared between layers, or not an nn.Linear?)")
 
 
+def reported_state(report: Mapping[str, Any], reference: Mapping[str, Any],
+                   what: str) -> Mapping[str, Any]:
+    """The parameters the child reported for ``what``, for tests that judge them by name.
+
+    The report is the child's word, so it counts only where values do not contradict it:
+    when the reported names and shapes are the reference's, the grader's values were loaded
+    into them and the layers composed by the TODO's formula; if that composition does not
+    give the reference's outputs, the report does not describe the module (a layer hidden
+    from it, a layer shared), and the test fails here. When the names or shapes differ, no
+    composition was possible and :func:`check_structure` judges them in its own test.
+    """
+    constructed(report, what)
+    state = ok(report["state"], f"listing the parameters of {what}")
+    check(isinstance(state, Mapping), f"the parameters of {what} could not be read")
+    expected = ok(reference["state"], "reference")
+    if shapes(state) != shapes(expected) or "runs" not in report:
+        return state
+    wanted = module_runs(reference, "reference")
+    for run, expected_run in zip(module_runs(report, what), wanted, strict=True):
+        found = run.get("out")
+        if (not isinstance(found, torch.Tensor) or list(found.shape) != list(
+                expected_run["out"].shape)
+                or first_difference(found, expected_run["out"], close=True) is not None):
+            fail(f"{what}: the parameters it lists are not what its layers compute with: with "
+                 "the grader's values loaded into them, its layers do not compute what "
+                 "separate nn.Linear layers with those values compute")
+    return state
+
+
 def compare_gradients(run: Mapping[str, Any], wanted: Mapping[str, Any], what: str,
                       hint: str) -> None:
     """The outputs of one run equal the reference's, and so does the gradient of every

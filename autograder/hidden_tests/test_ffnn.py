@@ -39,6 +39,7 @@ from autograder.hidden_tests.support import (
     random_state,
     random_tensor,
     reference_module_run,
+    reported_state,
 )
 from autograder.sandbox.child.module_harness import layer_spec
 from ner_helpers.ffnn import FFNN
@@ -96,9 +97,9 @@ def u_layers(report: dict[str, Any], name: str) -> int:
 @pytest.mark.todo("TODO-4-1")
 def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
     """Counted from the parameter names only: a wrong shape costs parameter_shapes."""
-    for num_layers, (report, _) in structures.items():
+    for num_layers, (report, reference) in structures.items():
         name = what(num_layers)
-        ok(report["constructed"], f"{name} construction")
+        reported_state(report, reference, name)
         found = u_layers(report, name)
         if found == 0 and num_layers > 1:
             state = ok(report["state"], name)
@@ -111,10 +112,9 @@ def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]
 
 @pytest.mark.todo("TODO-4-1")
 def test_parameter_count(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    for num_layers, (report, _) in structures.items():
+    for num_layers, (report, reference) in structures.items():
         name = what(num_layers)
-        ok(report["constructed"], f"{name} construction")
-        state = ok(report["state"], f"listing the parameters of {name}")
+        state = reported_state(report, reference, name)
         found = sum(t.numel() for t in state.values() if isinstance(t, torch.Tensor))
         wanted = sum(p.numel() for p in FFNN(**ctor(num_layers)).parameters())
         check(found == wanted, f"{name} has {found} parameters, expected {wanted}")

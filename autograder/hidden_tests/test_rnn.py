@@ -38,6 +38,7 @@ from autograder.hidden_tests.support import (
     random_state,
     random_tensor,
     reference_module_run,
+    reported_state,
 )
 from autograder.sandbox.child.module_harness import layer_spec
 from ner_helpers.rnn import RNN
@@ -105,10 +106,9 @@ def structures(student: Any) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]
 @pytest.mark.todo("TODO-5-1")
 def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
     """Counted from the parameter names only: a wrong shape costs parameter_shapes."""
-    for num_layers, (report, _) in structures.items():
+    for num_layers, (report, reference) in structures.items():
         name = what(ctor(num_layers))
-        ok(report["constructed"], f"{name} construction")
-        state = ok(report["state"], f"listing the parameters of {name}")
+        state = reported_state(report, reference, name)
         for attribute in ("W", "U"):
             found = len({key.split(".")[1] for key in state if key.startswith(f"{attribute}.")})
             if found == 0:
@@ -121,10 +121,9 @@ def test_layer_counts(structures: dict[int, tuple[dict[str, Any], dict[str, Any]
 
 @pytest.mark.todo("TODO-5-1")
 def test_parameter_count(structures: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    for num_layers, (report, _) in structures.items():
+    for num_layers, (report, reference) in structures.items():
         name = what(ctor(num_layers))
-        ok(report["constructed"], f"{name} construction")
-        state = ok(report["state"], f"listing the parameters of {name}")
+        state = reported_state(report, reference, name)
         found = sum(t.numel() for t in state.values() if isinstance(t, torch.Tensor))
         wanted = sum(p.numel() for p in RNN(**ctor(num_layers)).parameters())
         check(found == wanted, f"{name} has {found} parameters, expected {wanted}")
@@ -143,10 +142,9 @@ def test_bias_option(student: Any) -> None:
     """Judged on the names alone (which layers have a ``.bias``), whatever the shapes: a
     wrong shape costs parameter_shapes."""
     config = ctor(2, bias=False)
-    report, _ = structure(student, config, seed=410)
+    report, reference = structure(student, config, seed=410)
     name = what(config)
-    ok(report["constructed"], f"{name} construction")
-    state = ok(report["state"], f"listing the parameters of {name}")
+    state = reported_state(report, reference, name)
     biased = sorted(key.removesuffix(".bias") for key in state
                     if key.endswith(".bias") and key.startswith(("W.", "U.")))
     check(not biased, f"{name} has biases in {', '.join(biased)}; with bias=False, W and U "
