@@ -34,7 +34,6 @@ from autograder.hidden_tests.support import (
     expect_tensor,
     fail,
     module_runs,
-    ok,
     random_state,
     random_tensor,
     reference_module_run,

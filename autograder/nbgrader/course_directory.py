@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograder.release.sections import notebook_without_off_sections
 from autograder.release.settings import ReleaseSettings
 from ner_helpers.errors import KitError
 
@@ -36,9 +37,10 @@ def prepare_course_directory(course_dir: Path, notebooks: Sequence[Path],
                              settings: ReleaseSettings) -> Path:
     """Create or update ``course_dir`` and put ``notebooks`` into its source folder.
 
-    Returns the assignment's source folder. Earlier notebooks of that folder
-    are replaced (they are copies of the instructor's notebooks); the other
-    folders (submissions, grades, feedback) are left as they are.
+    Returns the assignment's source folder. The cells of optional sections
+    that are off are left out. Earlier notebooks of that folder are replaced
+    (they are copies of the instructor's notebooks); the other folders
+    (submissions, grades, feedback) are left as they are.
     """
     missing = [str(path) for path in notebooks if not path.is_file()]
     if missing:
@@ -51,7 +53,11 @@ def prepare_course_directory(course_dir: Path, notebooks: Sequence[Path],
             old.unlink()
     source.mkdir(parents=True, exist_ok=True)
     for path in notebooks:
-        shutil.copyfile(path, source / path.name)
+        # The cells of optional sections that are off never reach nbgrader (release.yaml
+        # optional_sections; autograder/release/sections.py).
+        text = notebook_without_off_sections(path.read_text(encoding="utf-8"),
+                                             settings.optional_sections, str(path))
+        (source / path.name).write_text(text, encoding="utf-8")
     return source
 
 

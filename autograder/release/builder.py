@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from autograder.release.leak_check import check_release
 from autograder.release.markers import strip_solutions
 from autograder.release.publishing import is_placeholder_url, placeholder_message
 from autograder.release.release_tree import Content, keep_previous, write_tree, write_zip
-from autograder.release.sections import notebook_without_off_sections, off_section_of_path
+from autograder.release.sections import off_section_of_path
 from autograder.release.settings import ReleaseSettings, load_release_settings
 from autograder.release.statement_cells import apply_statement_settings
 from autograder.release.student_files import render_templates, template_values
@@ -102,22 +101,6 @@ def apply_colab_links(folder: Path, settings: ReleaseSettings) -> None:
             raise KitError(f"{exc} (colab settings in {settings.source})") from None
 
 
-def notebooks_for_release(root: Path, folder: Path, settings: ReleaseSettings) -> list[Path]:
-    """Copies of the instructor notebooks in ``folder``, without the cells of off sections."""
-    folder.mkdir(parents=True, exist_ok=True)
-    copies = []
-    for name in settings.notebooks:
-        source = root / settings.notebooks_dir / name
-        if not source.is_file():
-            raise KitError(f"instructor notebook(s) not found: {source}")
-        copy = folder / name
-        copy.write_text(notebook_without_off_sections(source.read_text(encoding="utf-8"),
-                                                      settings.optional_sections, str(source)),
-                        encoding="utf-8")
-        copies.append(copy)
-    return copies
-
-
 def apply_statement(folder: Path, settings: ReleaseSettings) -> None:
     """Write the ``collaboration_statement`` wording and points into the notebooks of
     ``folder`` that hold the statement cells (nothing when the section is absent)."""
@@ -137,9 +120,8 @@ def apply_statement(folder: Path, settings: ReleaseSettings) -> None:
 
 def notebook_files(root: Path, course_dir: Path, settings: ReleaseSettings) -> dict[str, Content]:
     """``release path -> content`` of the student notebooks nbgrader generates."""
-    with tempfile.TemporaryDirectory(prefix="release-notebooks-") as scratch:
-        sources = notebooks_for_release(root, Path(scratch), settings)
-        apply_statement(prepare_course_directory(course_dir, sources, settings), settings)
+    sources = [root / settings.notebooks_dir / name for name in settings.notebooks]
+    apply_statement(prepare_course_directory(course_dir, sources, settings), settings)
     released = generate_assignment(course_dir, settings)
     apply_colab_links(released, settings)
     files: dict[str, Content] = {}

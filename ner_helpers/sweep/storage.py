@@ -80,8 +80,11 @@ def open_storage(url: str, heartbeat_seconds: float | None, where: str) -> RDBSt
                 return RDBStorage(with_driver(url), engine_kwargs=engine, **settings)
         except Exception as exc:  # sqlalchemy raises many types: bad URL, refused, password
             # Workers started together on an empty database race to create Optuna's
-            # tables; the loser sees "already exists" and simply opens them again.
-            if "already exists" in str(exc) and attempt + 1 < TABLE_RACE_ATTEMPTS:
+            # tables; the loser sees "already exists" (or, on SQLite, the version row
+            # the winner wrote) and simply opens them again.
+            racing = ("already exists" in str(exc)
+                      or "UNIQUE constraint failed: alembic_version" in str(exc))
+            if racing and attempt + 1 < TABLE_RACE_ATTEMPTS:
                 time.sleep(0.5 * (attempt + 1))
                 continue
             reason = " ".join(str(exc).split())[:240]

@@ -75,6 +75,11 @@ def suggest(sweep: SweepFile, trial: optuna.Trial) -> dict[str, Any]:
     return params
 
 
+class _TakenOver(Exception):
+    """Raised inside training when another worker has already failed this worker's trial
+    (its heartbeats were missed): the trial's retry counts, so this run stops."""
+
+
 class _Heartbeat:
     """Records the trial's heartbeat every ``interval`` seconds in a thread."""
 
@@ -224,7 +229,10 @@ class SweepWorker:
 
         def on_epoch(epoch: int, entry: dict[str, Any]) -> None:
             scores = entry["val"] or entry["train"]
-            trial.report(float(scores[self.sweep.metric]), epoch)
+            try:
+                trial.report(float(scores[self.sweep.metric]), epoch)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                raise _TakenOver from None
             if self.sweep.pruning and trial.should_prune():
                 trial.set_user_attr("pruned_epoch", epoch)
                 raise optuna.TrialPruned(f"pruned after epoch {epoch}")
@@ -237,6 +245,10 @@ class SweepWorker:
             except optuna.TrialPruned:
                 self._tell(trial, state=TrialState.PRUNED)
                 self.summary.pruned += 1
+                return
+            except _TakenOver:
+                print(f"trial {trial.number} ({name}): another worker took it over after "
+                      "missed heartbeats; this worker stops it", file=sys.stderr)
                 return
             except Exception as exc:  # a bad setting, or an unfinished TODO in the model
                 problem = str(exc) if isinstance(exc, KitError) else f"{type(exc).__name__}: {exc}"
