@@ -26,7 +26,7 @@ from test_release_support import ASSIGNMENT, SETUP, copy_source_tree, tree_bytes
 from autograder.release.builder import apply_colab_links, build_release, notebook_files
 from autograder.release.markers import find_regions
 from autograder.release.notebook_regions import nbgrader_meta
-from autograder.release.sections import disabled_todos
+from autograder.release.sections import cell_section, disabled_todos, off_section_of_path
 from autograder.release.settings import load_release_settings
 from autograder.release.todo_list import find_todos
 from ner_helpers.errors import KitError
@@ -85,6 +85,9 @@ def test_package_ships_stubs_with_hints_and_other_files_unchanged(source: Path,
                                                                     release: Path) -> None:
     for path in sorted((source / "ner_helpers").rglob("*.py")):
         rel = path.relative_to(source)
+        if off_section_of_path(rel.as_posix(), SETTINGS.package, SETTINGS.optional_sections):
+            assert not (release / rel).exists(), f"{rel} belongs to a section that is off"
+            continue
         text, shipped = path.read_text(), (release / rel).read_text()
         regions = find_regions(text, str(rel))
         if not regions:
@@ -198,6 +201,10 @@ def test_student_notebooks_are_nbgrader_student_versions(source: Path, release: 
     graded = 0
     for cell in instructor.cells:
         meta = nbgrader_meta(cell)
+        section = cell_section(cell)
+        if section is not None and not SETTINGS.optional_sections[section].enabled:
+            assert meta.get("grade_id") not in by_id, f"{meta.get('grade_id')}: section is off"
+            continue
         if not meta:
             continue
         shipped = by_id[meta["grade_id"]]
