@@ -7,11 +7,12 @@ this file and the size of its weights file, before anything is loaded.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ner_helpers.constants import NUM_NER_TAGS
 from ner_helpers.errors import KitError
+from ner_helpers.model_config import check_config_keys
 
 #: The encoder used when a config names none.
 DEFAULT_ENCODER = "bert-base-cased"
@@ -121,14 +122,7 @@ class EncoderConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EncoderConfig:
         """Build from a mapping, rejecting unknown keys with a clear message."""
-        if not isinstance(data, dict):
-            raise KitError(f"model config must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise KitError(f"model config: unknown keys {unknown}; known keys: {sorted(known)}")
-        if "model_type" not in data:
-            raise KitError("model config needs model_type")
+        check_config_keys(cls, data, ("model_type",))
         return cls(**data)
 
 

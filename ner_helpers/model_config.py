@@ -110,15 +110,22 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         """Build from a mapping, rejecting unknown keys with a clear message."""
-        if not isinstance(data, dict):
-            raise KitError(f"model config must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise KitError(f"model config: unknown keys {unknown}; known keys: {sorted(known)}")
-        if "model_type" not in data or "vocab_size" not in data:
-            raise KitError("model config needs at least model_type and vocab_size")
+        check_config_keys(cls, data, ("model_type", "vocab_size"))
         return cls(**data)
+
+
+def check_config_keys(config_class: type, data: Any, required: tuple[str, ...]) -> None:
+    """``data`` is a mapping of ``config_class``'s fields holding every ``required`` key;
+    a :class:`KitError` names what is wrong otherwise."""
+    if not isinstance(data, dict):
+        raise KitError(f"model config must be a mapping, got {type(data).__name__}")
+    known = {f.name for f in fields(config_class)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise KitError(f"model config: unknown keys {unknown}; known keys: {sorted(known)}")
+    missing = [key for key in required if key not in data]
+    if missing:
+        raise KitError(f"model config needs at least {' and '.join(required)}")
 
 
 #: The model type of the optional encoder section (:mod:`ner_helpers.encoder_config`).
