@@ -46,7 +46,7 @@ import json
 import re
 import shutil
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -500,9 +500,40 @@ def _test_indices(plan: SubmissionPlan, dataset_dir: str | Path | None,
     return [int(index) for row in rows for index in row["index"]]
 
 
+def _loaded_model(plan: SubmissionPlan, model: str, model_dir: Path,
+                  load: Callable[[Path], Any]) -> Any | None:
+    """The model in ``model_dir`` built with the student's package by ``load``, or None with
+    the problem noted in ``plan``."""
+    try:
+        return load(model_dir)
+    except KitError as exc:
+        plan.problems.append(f"{model}: {exc}")
+    except Exception as exc:  # noqa: BLE001 (the student's own code builds the model)
+        plan.problems.append(f"{model}: the model in {model_dir} could not be built with your "
+                             f"package: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _checked_predictions(plan: SubmissionPlan, model: str, folder: Path, path: Path,
+                         test_indices: list[int] | None) -> bool:
+    """Whether the prediction file at ``path`` reads; a coverage problem is noted too."""
+    from ner_helpers.predictions import load_predictions
+
+    try:
+        rows = load_predictions(path)
+    except KitError as exc:
+        plan.problems.append(f"{model}: {exc} (`ner-kit predict --experiment "
+                             f"{folder.name}` writes it)")
+        return False
+    if test_indices is not None:
+        problem = coverage_problem([int(i) for row in rows for i in row["index"]], test_indices)
+        if problem:
+            plan.problems.append(f"{model}: {path}: {problem}")
+    return True
+
+
 def _add_model(plan: SubmissionPlan, model: str, folder: Path, tokenizer: Any,
                test_indices: list[int] | None, max_layers: int) -> None:
-    from ner_helpers.predictions import load_predictions
     from ner_helpers.predictor import CONFIG_FILE, WEIGHTS_FILE, NERPredictor
 
     model_dir = folder / "model"
@@ -510,14 +541,8 @@ def _add_model(plan: SubmissionPlan, model: str, folder: Path, tokenizer: Any,
         plan.problems.append(f"{model}: experiment folder {folder} not found (train it with "
                              f"`ner-kit train --config {model}` or pass --{model} NAME)")
         return
-    try:
-        predictor = NERPredictor.load(model_dir)
-    except KitError as exc:
-        plan.problems.append(f"{model}: {exc}")
-        return
-    except Exception as exc:  # noqa: BLE001 (the student's own code builds the model)
-        plan.problems.append(f"{model}: the model in {model_dir} could not be built with your "
-                             f"package: {type(exc).__name__}: {exc}")
+    predictor = _loaded_model(plan, model, model_dir, NERPredictor.load)
+    if predictor is None:
         return
     config = predictor.config
     if config.model_type != model:
@@ -535,57 +560,32 @@ def _add_model(plan: SubmissionPlan, model: str, folder: Path, tokenizer: Any,
         plan.entries[f"{MODELS_FOLDER}/{model}/{name}"] = source.read_bytes()
 
     predictions_path = folder / MODEL_PREDICTIONS_FILE
-    try:
-        rows = load_predictions(predictions_path)
-    except KitError as exc:
-        plan.problems.append(f"{model}: {exc} (`ner-kit predict --experiment "
-                             f"{folder.name}` writes it)")
-        return
-    if test_indices is not None:
-        problem = coverage_problem([int(i) for row in rows for i in row["index"]], test_indices)
-        if problem:
-            plan.problems.append(f"{model}: {predictions_path}: {problem}")
-    plan.entries[f"{MODELS_FOLDER}/{model}/{MODEL_PREDICTIONS_FILE}"] = \
-        predictions_path.read_bytes()
+    if _checked_predictions(plan, model, folder, predictions_path, test_indices):
+        plan.entries[f"{MODELS_FOLDER}/{model}/{MODEL_PREDICTIONS_FILE}"] = \
+            predictions_path.read_bytes()
 
 
 def _add_optional_model(plan: SubmissionPlan, model: str, folder: Path, files: list[str],
                         test_indices: list[int] | None) -> None:
     """An optional section's model (the encoder): it must load with the package, and
     its test predictions must cover the test split."""
-    from ner_helpers.predictions import load_predictions
     from ner_helpers.predictor import load_predictor
 
     model_dir = folder / "model"
     if not folder.is_dir():
         plan.problems.append(f"{model}: experiment folder {folder} not found")
         return
-    try:
-        predictor = load_predictor(model_dir)
-    except KitError as exc:
-        plan.problems.append(f"{model}: {exc}")
-        return
-    except Exception as exc:  # noqa: BLE001 (the student's own code builds the model)
-        plan.problems.append(f"{model}: the model in {model_dir} could not be built with your "
-                             f"package: {type(exc).__name__}: {exc}")
+    predictor = _loaded_model(plan, model, model_dir, load_predictor)
+    if predictor is None:
         return
     if getattr(predictor.config, "model_type", None) != model:
         plan.problems.append(f"{model}: {model_dir} holds no {model} model")
         return
     for name in files:
         source = folder / name if name == MODEL_PREDICTIONS_FILE else model_dir / name
-        if name == MODEL_PREDICTIONS_FILE:
-            try:
-                rows = load_predictions(source)
-            except KitError as exc:
-                plan.problems.append(f"{model}: {exc} (`ner-kit predict --experiment "
-                                     f"{folder.name}` writes it)")
-                continue
-            if test_indices is not None:
-                problem = coverage_problem([int(i) for row in rows for i in row["index"]],
-                                           test_indices)
-                if problem:
-                    plan.problems.append(f"{model}: {source}: {problem}")
+        if name == MODEL_PREDICTIONS_FILE and not _checked_predictions(
+                plan, model, folder, source, test_indices):
+            continue
         if not source.is_file():
             plan.problems.append(f"{model}: {source} is missing")
             continue
