@@ -156,6 +156,13 @@ def test_two_assignments_spend_the_ledger_and_fill_the_gradebook(tmp_path: Path)
     ({"ext.csv": "student,due\nbob,2026-10-01T23:59\n"},
      "ext.csv:2: the extension of 'bob' (2026-10-01T23:59:00-04:00) ends before the due "
      "time (2026-10-02T23:59:00-04:00)"),
+    # a student twice, in each per-student file
+    ({"times.csv": "student,submitted_at\nada,2026-10-02T23:00\nada,2026-10-02T23:30\n"},
+     "times.csv:3: student 'ada' is listed twice (also on line 2)"),
+    ({"ledger.csv": "student,late_days_used\nada,1\nada,2\n"},
+     "ledger.csv:3: student 'ada' is listed twice (also on line 2)"),
+    ({"ext.csv": "student,due\nbob,2026-10-04T23:59\nbob,2026-10-05T23:59\n"},
+     "ext.csv:3: student 'bob' is listed twice (also on line 2)"),
 ])
 def test_bad_input_is_named_and_nothing_is_written(tmp_path: Path, files: dict[str, str],
                                                    problem: str,

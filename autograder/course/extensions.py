@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from autograder.course.student_rows import student_rows
 from autograder.course.times import parse_time
 from ner_helpers.errors import located
 
@@ -38,14 +39,7 @@ def read_extensions(path: Path, zone: ZoneInfo) -> dict[str, Extension]:
         if missing:
             raise located(path, 1, f"no {', '.join(missing)} column (expected columns "
                                    f"{', '.join(COLUMNS)})")
-        for row in reader:
-            line = reader.line_num
-            student = (row.get("student") or "").strip()
-            if not student:
-                raise located(path, line, "empty student")
-            if student in found:
-                raise located(path, line, f"student {student!r} has two extensions (also on "
-                                          f"line {found[student].line})")
+        for line, student, row in student_rows(reader, path):
             text = (row.get("due") or "").strip()
             if not text:
                 raise located(path, line, f"no due time for {student!r}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.late_policy import LatePolicy
+from autograder.course.student_rows import student_rows
 from autograder.grader.safe_text import csv_cell
 from autograder.previous_files import keep_previous_file
 from ner_helpers.errors import located
@@ -65,13 +66,7 @@ def read_ledger(path: Path, policy: LatePolicy, known: Collection[str] | None,
             raise located(path, 1, f"a ledger needs the columns {STUDENT} and {used_name} "
                                    f"(unit: {policy.unit}); found {', '.join(names) or 'none'}")
         ledger = Ledger(path, used_name, [n for n in names if n not in (STUDENT, used_name)])
-        for row in reader:
-            line = reader.line_num
-            student = (row.get(STUDENT) or "").strip()
-            if not student:
-                raise located(path, line, "empty student")
-            if student in ledger.rows:
-                raise located(path, line, f"student {student!r} is listed twice")
+        for line, student, row in student_rows(reader, path):
             if known is not None and student not in known:
                 raise located(path, line, f"unknown student {student!r} (not in {known_from})")
             counts: dict[str, float] = {}

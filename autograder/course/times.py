@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from autograder.course.student_rows import student_rows
 from ner_helpers.errors import KitError, located
 
 TIME = re.compile(
@@ -129,22 +130,13 @@ def read_submission_times(path: Path, zone: ZoneInfo, assignment: str = "") -> l
 def read_times_csv(path: Path, zone: ZoneInfo) -> list[SubmissionTime]:
     """A CSV with columns ``student`` and ``submitted_at`` (one row per student)."""
     found: list[SubmissionTime] = []
-    seen: dict[str, int] = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [name for name in CSV_COLUMNS if name not in (reader.fieldnames or [])]
         if missing:
             raise located(path, 1, f"no {', '.join(missing)} column (expected columns "
                                    f"{', '.join(CSV_COLUMNS)})")
-        for row in reader:
-            line = reader.line_num
-            student = (row.get("student") or "").strip()
-            if not student:
-                raise located(path, line, "empty student")
-            if student in seen:
-                raise located(path, line, f"student {student!r} is listed twice (also on "
-                                          f"line {seen[student]})")
-            seen[student] = line
+        for line, student, row in student_rows(reader, path):
             text = (row.get("submitted_at") or "").strip()
             submitted = parse_time(text, zone, f"{path}:{line}") if text else None
             found.append(SubmissionTime(student, submitted, None, f"{path}:{line}"))
