@@ -429,6 +429,31 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def prepare_bench_corpus(source: str) -> None:
+    """Build the bench's dataset from ``source`` and train its tokenizer with kit.yaml's
+    settings, under ``artefacts/bench/`` (also used by benchmarks/taggers.py)."""
+    from ner_helpers.config import kit_config
+    from ner_helpers.data import build_dataset, load_split
+    from ner_helpers.tokenizer import Tokenizer
+
+    build_dataset(source, BENCH_DIR / "dataset", BENCH_DIR / "hidden_test_labels.json")
+    settings = kit_config()["tokenizer"]
+    tokenizer = Tokenizer(lowercase=settings["lowercase"]).train(
+        load_split(BENCH_DIR / "dataset" / "train.json"), min_freq=settings["min_freq"],
+        remove_frac=settings["remove_frac"])
+    tokenizer.save(BENCH_DIR / "tokenizer.json")
+
+
+def run_header(source: str) -> dict:
+    """What a results file says about the run: corpus, machine, torch, threads, load."""
+    import torch
+
+    return {"source": source, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+            "models": []}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", default="../shared/data/conll2003",
@@ -464,23 +489,8 @@ def main() -> int:
         print(json.dumps(profile, indent=2))
         return 0
 
-    import torch
-
-    from ner_helpers.config import kit_config
-    from ner_helpers.data import build_dataset, load_split
-    from ner_helpers.tokenizer import Tokenizer
-
-    build_dataset(args.source, BENCH_DIR / "dataset", BENCH_DIR / "hidden_test_labels.json")
-    settings = kit_config()["tokenizer"]
-    tokenizer = Tokenizer(lowercase=settings["lowercase"]).train(
-        load_split(BENCH_DIR / "dataset" / "train.json"), min_freq=settings["min_freq"],
-        remove_frac=settings["remove_frac"])
-    tokenizer.save(BENCH_DIR / "tokenizer.json")
-
-    results = {"source": args.source, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-               "torch": torch.__version__, "threads": torch.get_num_threads(),
-               "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
-               "models": []}
+    prepare_bench_corpus(args.source)
+    results = run_header(args.source)
     print("timing the RNN training step against torch.nn.RNN...", flush=True)
     results["rnn_step"] = rnn_step_times(args.steps)
     print(json.dumps(results["rnn_step"]), flush=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -152,23 +151,10 @@ def main() -> int:
         print(json.dumps(train_one(args.worker, args.variant, args.vectors, args.epochs)))
         return 0
 
-    import torch
+    from reference_results import prepare_bench_corpus, run_header
 
-    from ner_helpers.config import kit_config
-    from ner_helpers.data import build_dataset, load_split
-    from ner_helpers.tokenizer import Tokenizer
-
-    build_dataset(args.source, BENCH_DIR / "dataset", BENCH_DIR / "hidden_test_labels.json")
-    settings = kit_config()["tokenizer"]
-    tokenizer = Tokenizer(lowercase=settings["lowercase"]).train(
-        load_split(BENCH_DIR / "dataset" / "train.json"), min_freq=settings["min_freq"],
-        remove_frac=settings["remove_frac"])
-    tokenizer.save(BENCH_DIR / "tokenizer.json")
-
-    results = {"source": args.source, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-               "torch": torch.__version__, "threads": torch.get_num_threads(),
-               "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
-               "models": []}
+    prepare_bench_corpus(args.source)
+    results = run_header(args.source)
     plan = [(model, "random") for model in (args.only or MODELS)]
     if args.vectors:
         plan += [(model, "vectors") for model in (args.only or MODELS)]
