@@ -131,10 +131,10 @@ def test_three_shards_merge_into_the_files_of_one_run(project: Path, tmp_path: P
     """One run and three shards of the same folder, both with the late policy and a
     ledger: the merged gradebook, class report, leaderboard, ledger and feedback are
     byte for byte the single run's; a merge that misses a shard names it and writes
-    nothing."""
+    nothing. Final submissions with models, so the leaderboard compared has rows."""
     folder = tmp_path / "hw1"
     folder.mkdir()
-    good = reference_submission(project, "milestone", tmp_path / "built")
+    good = reference_submission(project, "final", tmp_path / "built")
     (folder / "ada.zip").write_bytes(good.read_bytes())
     # Rejected without running anything: a zip with another student's identity and no files.
     variant_submission(good, folder / "bob.zip",
@@ -146,7 +146,8 @@ def test_three_shards_merge_into_the_files_of_one_run(project: Path, tmp_path: P
     times.write_text("student,submitted_at\ns1234567,2026-10-04T10:00:00\n"
                      "s7654321,2026-10-02T22:00:00\n")
     config = leaderboard_on(tmp_path)
-    common = ["--kind", "milestone", "--hidden-labels", str(hidden_labels(project)),
+    common = ["--kind", "final", "--hidden-labels", str(hidden_labels(project)),
+              "--test-split", str(project / "dataset" / "test.json"),
               "--no-progress", "--grading-config", str(config)]
     late = ["--submission-times", str(times), "--due", "2026-10-02T23:59:00"]
     for name in ("single", "sharded"):
@@ -175,7 +176,11 @@ def test_three_shards_merge_into_the_files_of_one_run(project: Path, tmp_path: P
         rows = {row["submission"]: row for row in csv.DictReader(handle)}
     assert (rows["ada"]["days_late"], rows["ada"]["free_days_used"]) == ("2", "1")
     assert rows["ada"]["late_penalty"] == "capped at 90%"
-    assert float(rows["ada"]["score_after_late"]) == 36
+    assert float(rows["ada"]["score_after_late"]) == 0.9 * float(rows["ada"]["score"])
+    assert float(rows["ada"]["ffnn_points"]) > 0 and float(rows["ada"]["rnn_points"]) > 0
+    with open(single / "leaderboard.csv", newline="") as handle:
+        leaderboard = list(csv.DictReader(handle))
+    assert float(leaderboard[0]["rnn_f1"]) > 0.5 and float(leaderboard[0]["ffnn_f1"]) > 0.3
     assert rows["bob"]["days_late"] == "0" and rows["carol"]["late_penalty"] == \
         "no submission time"
     assert "Late policy: 2 days late" in (single / "ada" / "feedback.md").read_text()
