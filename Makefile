@@ -72,7 +72,7 @@ bench-sweep: $(STAMP)  ## the three seed sweeps and 1-vs-2 worker scaling (DATA_
 	$(BIN)/python benchmarks/sweep_bench.py --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 bench-encoder: $(STAMP)  ## grading budget of a base-size encoder model (DATA_SRC; needs the encoder extra)
-	$(BIN)/python benchmarks/encoder_budget.py --source $(or $(DATA_SRC),../shared/data/conll2003)
+	$(BIN)/python benchmarks/encoder_budget.py --grade --source $(or $(DATA_SRC),../shared/data/conll2003)
 
 release: $(STAMP)  ## build the student release (with leak check); RELEASE_ARGS=--allow-placeholder-url for a dry run
 	$(BIN)/ner-instructor release $(RELEASE_ARGS)

@@ -108,25 +108,27 @@ def describe_submission() -> dict[str, Any]:
     }
 
 
-def _hwm_bytes(pid: int) -> int:
-    """Peak RSS of a process so far (VmHWM), exact; 0 when it is gone."""
+def _status_bytes(pid: int, key: str) -> int:
+    """A ``/proc/PID/status`` size of a process (``VmHWM``: peak RSS so far, exact;
+    ``VmPeak``: peak address space, what RLIMIT_AS limits); 0 when it is gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as handle:
             for line in handle:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{key}:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
 
 
-def grade_once(number: int | str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+def grade_once(number: int | str, extra: tuple[str, ...] = (),
+               submission: Path = SUBMISSION) -> dict[str, Any]:
     """One ``ner-instructor grade`` run, its process tree polled every 50 ms."""
     out = WORK / "graded" / f"run-{number}"
     if out.exists():
         shutil.rmtree(out)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    command = [str(BIN / "ner-instructor"), "grade", str(SUBMISSION), "--kind", "final",
+    command = [str(BIN / "ner-instructor"), "grade", str(submission), "--kind", "final",
                "--hidden-labels", str(HIDDEN_LABELS), "--test-split", str(TEST_SPLIT),
                "--out", str(out), *extra]
     load_before = os.getloadavg()
@@ -136,6 +138,7 @@ def grade_once(number: int | str, extra: tuple[str, ...] = ()) -> dict[str, Any]
     root = psutil.Process(process.pid)
     peak_rss = peak_pss = 0
     hwm: dict[int, tuple[str, int]] = {}
+    vm_peak: dict[int, int] = {}
     polls = 0
     while True:
         try:
@@ -151,7 +154,11 @@ def grade_once(number: int | str, extra: tuple[str, ...] = ()) -> dict[str, Any]
             rss += info.rss
             pss += info.pss
             role = "grader" if proc.pid == root.pid else "child"
-            hwm[proc.pid] = (role, max(hwm.get(proc.pid, (role, 0))[1], _hwm_bytes(proc.pid)))
+            hwm[proc.pid] = (role, max(hwm.get(proc.pid, (role, 0))[1],
+                                       _status_bytes(proc.pid, "VmHWM")))
+            if role == "child":
+                vm_peak[proc.pid] = max(vm_peak.get(proc.pid, 0),
+                                        _status_bytes(proc.pid, "VmPeak"))
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         polls += 1
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -174,6 +181,7 @@ def grade_once(number: int | str, extra: tuple[str, ...] = ()) -> dict[str, Any]
         "grader_peak_rss_mib": round(max((p for r, p in hwm.values() if r == "grader"),
                                          default=0) / MIB, 1),
         "largest_child_peak_rss_mib": round(max(children, default=0) / MIB, 1),
+        "largest_child_vm_peak_mib": round(max(vm_peak.values(), default=0) / MIB, 1),
         "sum_of_process_peaks_mib": round(sum(p for _, p in hwm.values()) / MIB, 1),
         "ru_maxrss_mib": round(usage.ru_maxrss / 1024, 1),
         "processes": len(hwm),

@@ -81,6 +81,9 @@ class EncoderPredictor(Module):
             for window in self.pieces.windows(words, length, context):
                 encoded = self.pieces.encode(words, window.start, window.end, length)
                 jobs.append((number, window, encoded))
+        # Batch windows of similar length, so little of each batch is padding (attention
+        # costs grow with the square of the padded width); results go back by number.
+        jobs.sort(key=lambda job: len(job[2].input_ids))
         tags: list[list[str]] = [["O"] * len(sentence) for sentence in sentences]
         for first in range(0, len(jobs), batch_size):
             chunk = jobs[first:first + batch_size]

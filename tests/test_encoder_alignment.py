@@ -153,6 +153,21 @@ def test_long_sentences_are_read_in_windows_that_own_every_word_once(predictor, 
     assert tags[1] == expected_tags(predictor, ["EU"])
 
 
+def test_batches_grouped_by_length_give_each_sentence_its_own_tags(predictor):
+    """tag() batches windows of similar length together; every tag still goes back to
+    the sentence and word it was read for, whatever the batch size."""
+    sentences = [CORPUS[2] * 3, ["EU"], CORPUS[1], [RARE, "said"], CORPUS[0] * 2]
+    predictor.forward = position_tags(predictor)
+    try:
+        for batch_size in (1, 2, 64):
+            tags = predictor.tag(None, sentences, batch_size=batch_size)
+            assert tags == [expected_tags(predictor, list(s)) for s in sentences], batch_size
+    finally:
+        del predictor.forward
+    assert predictor.tag(None, sentences, batch_size=2) == \
+        [predictor.tag(None, [s])[0] for s in sentences]
+
+
 def test_a_word_longer_than_a_window_is_read_from_its_first_pieces(predictor):
     giant = RARE * 6
     assert len(predictor.pieces.word(giant)) > MAX_LENGTH
