@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -53,14 +54,15 @@ sampler: grid
 """
 
 
-#: The same grid with a small embedding table: the optimizer's update of the 7-million-weight
-#: table at every step reads and writes memory that two processes on two cores share, so
-#: the default grid measures memory bandwidth as much as workers. Here each trial computes.
+#: The same grid with a small embedding table and a wider RNN: the optimizer's update of the
+#: 7-million-weight table at every step reads and writes memory that two processes on two
+#: cores share, so the default grid measures memory bandwidth as much as workers. Here each
+#: trial computes.
 SCALING_SWEEP_COMPUTE = SCALING_SWEEP.replace("  data.max_val: 500\n", """\
   data.max_val: 500
   model.embedding_dim: 64
-""").replace("training.epochs: 2", "training.epochs: 4").replace(
-    "model.hidden_dim: 128", "model.hidden_dim: 256")
+""").replace("training.epochs: 2", "training.epochs: 5").replace(
+    "model.hidden_dim: 128", "model.hidden_dim: 512")
 
 
 def ner_kit(*args: str, threads: int = 1) -> float:
@@ -139,16 +141,36 @@ def markdown(results: dict) -> str:
                   f"`{notebook['name']}` (notebook section 6): {notebook['trials']} trials in "
                   f"{notebook['seconds']} s, one worker, torch's default threads.", ""]
     for key, title in (("scaling", "default sizes (embedding 300, hidden 128, 2 epochs)"),
-                       ("scaling_compute", "small embedding table (64), hidden 256, 4 epochs")):
+                       ("scaling_compute", "small embedding table (64), hidden 512, 5 epochs")):
         scaling_run = results.get(key)
+
+        def every(run: str, scaling_run: dict | None = scaling_run) -> str:
+            return ", ".join(str(s) for s in (scaling_run or {}).get("runs", {}).get(run, []))
+
         if scaling_run:
             lines += [f"## Workers on one study: {title}", "",
-                      "A grid of 4 equal points (the seed varies), one worker and then two, "
-                      "one after the other in the same run:", "",
-                      "| workers x threads | wall (s) |", "|---|---|",
-                      f"| 1 x 1 | {scaling_run['one_worker_seconds']} |",
-                      f"| 2 x 1 | {scaling_run['two_workers_seconds']} |", "",
-                      f"Speed-up: **{scaling_run['speedup']}x**.", ""]
+                      "A grid of 4 equal points (the seed varies), one after the other in the "
+                      "same run: one worker; two workers on one study (`--workers 2`); and, "
+                      "for comparison, the same points as two independent 2-point studies "
+                      "run at the same time by two unrelated commands. "
+                      f"{scaling_run.get('rounds', 1)} round(s) of the three in turn; the "
+                      "medians, and every run's wall time:", "",
+                      "| run | wall (s) | speed-up | every run (s) |", "|---|---:|---:|---|",
+                      f"| 1 worker x 1 thread | {scaling_run['one_worker_seconds']} | 1.00x | "
+                      f"{every('1w')} |",
+                      f"| 2 workers x 1 thread, one study | "
+                      f"{scaling_run['two_workers_seconds']} | **{scaling_run['speedup']}x** | "
+                      f"{every('2w')} |"]
+            if "independent_seconds" in scaling_run:
+                lines.append(f"| two independent studies at once | "
+                             f"{scaling_run['independent_seconds']} | "
+                             f"{scaling_run['independent_speedup']}x | "
+                             f"{every('independent')} |")
+            for workers, spans in scaling_run.get("timelines", {}).items():
+                shown = ", ".join(f"{start}-{end}" for start, end in spans)
+                lines.append(f"\nTrials of the last {workers} run (start-end, s after the "
+                             f"command started): {shown}.")
+            lines.append("")
     return "\n".join(lines)
 
 
@@ -162,17 +184,25 @@ def main() -> int:
                         help="run only these seed sweeps")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling run")
     parser.add_argument("--scaling-only", action="store_true",
-                        help="time only the compute-bound 4-point grid, on the corpus an earlier "
-                             "run built; add it to sweep_bench.json")
+                        help="time only the two 4-point grids (workers scaling), on the corpus "
+                             "an earlier run built (built now if missing); update "
+                             "sweep_bench.json")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times each scaling run is repeated, in turn (medians are "
+                             "quoted; default: %(default)s)")
     parser.add_argument("--markdown-only", action="store_true",
                         help="rewrite sweep_bench.md from sweep_bench.json, run nothing")
     args = parser.parse_args()
     if args.markdown_only:
         write_results(json.loads((RESULTS_DIR / "sweep_bench.json").read_text()))
         return 0
-    if args.scaling_only:  # on the corpus an earlier run built
+    if args.scaling_only:  # on the corpus an earlier run built, or built now
+        if not (BENCH_DIR / "artefacts" / "tokenizer.json").is_file():
+            prepare(args.source)
         results = json.loads((RESULTS_DIR / "sweep_bench.json").read_text())
-        results["scaling_compute"] = scaling(SCALING_SWEEP_COMPUTE, "scaling-compute")
+        results["scaling"] = scaling(SCALING_SWEEP, "scaling", args.rounds)
+        results["scaling_compute"] = scaling(SCALING_SWEEP_COMPUTE, "scaling-compute",
+                                             args.rounds)
         write_results(results)
         print(markdown(results))
         return 0
@@ -222,28 +252,90 @@ def main() -> int:
         print(f"  {seconds} s", flush=True)
         write_results(results)
     if not args.no_scaling:
-        results["scaling"] = scaling(SCALING_SWEEP, "scaling")
-        results["scaling_compute"] = scaling(SCALING_SWEEP_COMPUTE, "scaling-compute")
+        results["scaling"] = scaling(SCALING_SWEEP, "scaling", args.rounds)
+        results["scaling_compute"] = scaling(SCALING_SWEEP_COMPUTE, "scaling-compute",
+                                             args.rounds)
         write_results(results)
     print(markdown(results))
     return 0
 
 
-def scaling(template: str, prefix: str) -> dict:
+def scaling(template: str, prefix: str, rounds: int = 1) -> dict:
     """Wall seconds of the 4-point grid ``template`` with one worker, then with two (one
-    thread each), one after the other, each on a study of its own."""
-    walls = {}
-    for workers in (1, 2):
-        name = f"{prefix}-{workers}w"
-        path = BENCH_DIR / f"{name}.yaml"
-        path.write_text(template.format(name=name), encoding="utf-8")
-        print(f"4-point grid {prefix} with {workers} worker(s) of 1 thread...", flush=True)
-        walls[workers] = ner_kit("sweep", str(path), "--workers", str(workers),
-                                 "--threads", "1", "--no-progress", "--no-report")
-        print(f"  {walls[workers]} s", flush=True)
-    return {"one_worker_seconds": walls[1], "two_workers_seconds": walls[2],
-            "speedup": round(walls[1] / walls[2], 2), "load_average": load_average(),
+    thread each) on one study, then as two independent 2-point studies at once, each on
+    studies of their own; ``rounds`` times in turn, so a slow spell of the machine falls
+    on all three alike. The speed-ups are of the medians."""
+    runs: dict[str, list[float]] = {"1w": [], "2w": [], "independent": []}
+    timelines: dict[str, list] = {}
+    for _ in range(rounds):
+        for workers in (1, 2):
+            name = f"{prefix}-{workers}w"
+            path = BENCH_DIR / f"{name}.yaml"
+            path.write_text(template.format(name=name), encoding="utf-8")
+            # A fresh study each time: the trials of an earlier run would count as done.
+            (BENCH_DIR / "artefacts" / "sweeps" / f"{name}.db").unlink(missing_ok=True)
+            shutil.rmtree(BENCH_DIR / "artefacts" / "experiments" / "sweeps" / name,
+                          ignore_errors=True)
+            print(f"4-point grid {prefix} with {workers} worker(s) of 1 thread...", flush=True)
+            started = time.time()
+            runs[f"{workers}w"].append(ner_kit("sweep", str(path), "--workers", str(workers),
+                                               "--threads", "1", "--no-progress",
+                                               "--no-report"))
+            timelines[f"{workers}w"] = trial_timeline(name, started)
+            print(f"  {runs[f'{workers}w'][-1]} s; trials (start, end) in s: "
+                  f"{timelines[f'{workers}w']}", flush=True)
+        runs["independent"].append(independent_studies(template, prefix))
+    one, two, independent = (statistics.median(runs[key])
+                             for key in ("1w", "2w", "independent"))
+    return {"one_worker_seconds": one, "two_workers_seconds": two,
+            "speedup": round(one / two, 2),
+            "independent_seconds": independent,
+            "independent_speedup": round(one / independent, 2),
+            "rounds": rounds, "runs": runs,
+            "load_average": load_average(),
+            "timelines": timelines,
             "grid": template.format(name=prefix)}
+
+
+def independent_studies(template: str, prefix: str) -> float:
+    """Wall seconds of the same 4 points as two separate 2-point studies run at the same
+    time by two unrelated one-worker commands: what the machine gives two processes
+    that share nothing but its cores and memory (the bound for two workers)."""
+    commands = []
+    for half, seeds in (("a", "[1, 2]"), ("b", "[3, 4]")):
+        name = f"{prefix}-independent-{half}"
+        path = BENCH_DIR / f"{name}.yaml"
+        path.write_text(template.format(name=name).replace("[1, 2, 3, 4]", seeds),
+                        encoding="utf-8")
+        (BENCH_DIR / "artefacts" / "sweeps" / f"{name}.db").unlink(missing_ok=True)
+        shutil.rmtree(BENCH_DIR / "artefacts" / "experiments" / "sweeps" / name,
+                      ignore_errors=True)
+        commands.append([sys.executable, "-m", "ner_helpers.cli.main", "sweep", str(path),
+                         "--threads", "1", "--no-progress", "--no-report"])
+    print(f"the same points as two independent 2-point studies at once ({prefix})...",
+          flush=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    started = time.perf_counter()
+    running = [subprocess.Popen(command, cwd=BENCH_DIR, env=env, stdout=subprocess.DEVNULL)
+               for command in commands]
+    if any(process.wait() != 0 for process in running):
+        raise SystemExit("an independent study failed")
+    seconds = round(time.perf_counter() - started, 1)
+    print(f"  {seconds} s", flush=True)
+    return seconds
+
+
+def trial_timeline(name: str, started: float) -> list[list[float]]:
+    """Each trial's start and end, in seconds after the command started (by trial
+    number), from the study's own records."""
+    import optuna
+
+    study = optuna.load_study(study_name=name,
+                              storage=f"sqlite:///{BENCH_DIR / 'artefacts' / 'sweeps' / name}.db")
+    return [[round(t.datetime_start.timestamp() - started, 1),
+             round(t.datetime_complete.timestamp() - started, 1)]
+            for t in study.get_trials(deepcopy=False)
+            if t.datetime_start is not None and t.datetime_complete is not None]
 
 
 def write_results(results: dict) -> None:

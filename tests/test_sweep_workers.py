@@ -79,6 +79,34 @@ def test_two_workers_on_one_sqlite_study_run_each_point_once(project, two_worker
     assert json.loads(scored)["weighted_f1"] == pytest.approx(log[best - 1]["val"]["weighted_f1"])
 
 
+def test_one_command_with_two_workers_shares_the_grid_between_two_processes(project):
+    """``--workers 2``: the command's own process and one more on this machine (forked on
+    Linux, before the study is opened) each run trials of the grid; each point once."""
+    sweep = write_sweep(project, "one-command")
+    url = f"sqlite:///{project / 'one-command.db'}"
+    done = ner_kit(project, "sweep", str(sweep), "--storage", url, "--workers", "2",
+                   "--threads", "1", "--no-progress", "--no-report")
+    assert "4 of 4 trials finished" in done.stdout
+    trials = study_trials(url, "one-command")
+    assert len(trials) == 4
+    assert_grid_complete_once(trials)
+    workers = {t.user_attrs["worker"] for t in trials}
+    assert len(workers) == 2, workers
+    assert all(re.fullmatch(r".+:\d+", worker) for worker in workers)
+
+
+def test_a_bad_storage_stops_the_waiting_workers_too(project):
+    """Opening the study fails in the first process: the workers it started before
+    end without running anything, and the command exits 2 with one line."""
+    sweep = write_sweep(project, "bad-storage")
+    done = ner_kit(project, "sweep", str(sweep), "--storage",
+                   "postgresql://nobody:secret@127.0.0.1:9/none", "--workers", "3",
+                   "--no-progress", expect=2, timeout=120)
+    assert done.stderr.count("error:") == 1, done.stderr
+    assert "secret" not in done.stderr and "bad-storage.yaml" in done.stderr
+    assert not (project / "artefacts" / "experiments" / "sweeps" / "bad-storage").exists()
+
+
 def test_report_figures_equal_the_trials_logs(project, two_worker_study, monkeypatch, capsys):
     url, _ = two_worker_study
     monkeypatch.chdir(project)

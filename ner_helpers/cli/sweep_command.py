@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import warnings
 
@@ -43,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     import optuna
     from tqdm.auto import tqdm
 
+    from ner_helpers.sweep.local_workers import EXIT_FAILED_TRIALS, LocalWorkers
     from ner_helpers.sweep.report import write_report
     from ner_helpers.sweep.storage import default_storage_url, open_storage, open_study, sweeps_dir
     from ner_helpers.sweep.sweep_file import load_sweep_file
@@ -52,18 +51,24 @@ def run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if args.workers < 1:
         raise KitError(f"--workers must be at least 1, got {args.workers}")
-    if args.threads is not None:
-        if args.threads < 1:
-            raise KitError(f"--threads must be at least 1, got {args.threads}")
-        import torch
-
-        torch.set_num_threads(args.threads)
+    if args.threads is not None and args.threads < 1:
+        raise KitError(f"--threads must be at least 1, got {args.threads}")
     sweep = load_sweep_file(args.file)
     url = args.storage or default_storage_url(sweep.name)
-    storage = open_storage(url, sweep.heartbeat_seconds, str(sweep.path))
-    study = open_study(sweep, storage)
+    # The other workers of this machine start now, before any database connection is
+    # open or torch has started threads, and wait until the study exists.
+    children = LocalWorkers.start(args.workers - 1, sweep, url, args.threads, args.file)
+    try:
+        if args.threads is not None:
+            import torch
 
-    children = [_start_worker(args, url) for _ in range(args.workers - 1)]
+            torch.set_num_threads(args.threads)
+        storage = open_storage(url, sweep.heartbeat_seconds, str(sweep.path))
+        study = open_study(sweep, storage)
+    except BaseException:
+        children.cancel()
+        raise
+    children.release()
     worker = SweepWorker(sweep, study, storage, show_progress=not args.no_progress)
     bar = tqdm(total=sweep.budget(), initial=worker.finished(), desc="trials", unit="trial",
                disable=args.no_progress, dynamic_ncols=True)
@@ -72,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
         bar.n = worker.finished()
         bar.refresh()
 
+    codes: list[int] = []
     try:
         summary = worker.run(on_trial_done=refresh)
     finally:
-        for child in children:
-            child.wait()
+        codes = children.wait()
         refresh()
         bar.close()
     print(f"study {sweep.name!r} ({_public(url)}): {worker.finished()} of {sweep.budget()} "
@@ -90,21 +95,10 @@ def run(args: argparse.Namespace) -> int:
         written = write_report(study, sweeps_dir() / sweep.name, sweep.metric)
         print(written["markdown"].read_text(encoding="utf-8"), end="")
         print("report: " + ", ".join(str(path) for path in written.values()))
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or EXIT_FAILED_TRIALS in codes else 0
 
 
 def _public(url: str) -> str:
     from ner_helpers.sweep.storage import masked
 
     return masked(url)
-
-
-def _start_worker(args: argparse.Namespace, url: str) -> subprocess.Popen:
-    """Another worker process on the same study (no bars, no report)."""
-    command = [sys.executable, "-m", "ner_helpers.cli.main", "sweep", args.file,
-               "--storage", url, "--no-report", "--no-progress"]
-    env = dict(os.environ)
-    if args.threads is not None:
-        command += ["--threads", str(args.threads)]
-        env["OMP_NUM_THREADS"] = str(args.threads)
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)

@@ -16,13 +16,16 @@ Any number of workers, on one machine or many, may run on one study at once:
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,8 @@ from ner_helpers.trainer import CHECKPOINT_DIR, METRICS_FILE, Trainer
 #: Trial states that use up a grid point or a trial of the budget.
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
 EXPERIMENT_ATTR = "experiment"
+#: The worker that ran a trial: ``host:pid``.
+WORKER_ATTR = "worker"
 
 
 def point_slug(params: dict[str, Any]) -> str:
@@ -73,6 +78,37 @@ def suggest(sweep: SweepFile, trial: optuna.Trial) -> dict[str, Any]:
             params[axis.key] = trial.suggest_float(axis.key, float(axis.low), float(axis.high),
                                                    log=axis.log)
     return params
+
+
+def claim_trial(storage: RDBStorage, trial_id: int) -> bool:
+    """Switch a waiting trial to running; True for exactly one of any number of workers
+    that try at once.
+
+    One conditional ``UPDATE ... WHERE state = 'WAITING'`` does it, which every database
+    applies atomically. Optuna's own ``set_trial_state_values`` reads the state and then
+    writes it, and on SQLite (which ignores ``SELECT ... FOR UPDATE``) two processes can
+    both read "waiting" and both start the trial.
+    """
+    import sqlalchemy
+    from optuna.storages._rdb import models
+
+    with storage.engine.begin() as connection:
+        result = connection.execute(
+            sqlalchemy.update(models.TrialModel)
+            .where(models.TrialModel.trial_id == trial_id,
+                   models.TrialModel.state == TrialState.WAITING)
+            .values(state=TrialState.RUNNING))
+    if result.rowcount != 1:
+        return False
+    session = storage.scoped_session()
+    try:  # the start time, written as Optuna writes it when it starts a trial
+        trial = session.get(models.TrialModel, trial_id)
+        trial.datetime_start = datetime.now()
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return True
 
 
 class _TakenOver(Exception):
@@ -154,11 +190,11 @@ class SweepWorker:
         for frozen in sorted(waiting, key=lambda t: t.number):
             trial_id = self.storage.get_trial_id_from_study_id_trial_number(
                 self.study_id, frozen.number)
-            try:
-                if self.storage.set_trial_state_values(trial_id, TrialState.RUNNING):
-                    return trial_id
-            except optuna.exceptions.UpdateFinishedTrialError:
-                continue
+            if claim_trial(self.storage, trial_id):
+                # A first beat at once: a worker that dies before its trial starts
+                # training still leaves a trial the others see go stale.
+                self.storage.record_heartbeat(trial_id)
+                return trial_id
         return None
 
     def next_trial(self) -> optuna.Trial | None:
@@ -173,6 +209,8 @@ class SweepWorker:
                 fail_stale_trials(self.study)
             trial_id = self._claim_waiting()
             if trial_id is not None:
+                # The study's trial cache must know the claimed trial before it is used.
+                self.study.get_trials(deepcopy=False)
                 return optuna.Trial(self.study, trial_id)
             counts = self.counts()
             done = sum(counts[state] for state in DONE_STATES)
@@ -187,7 +225,9 @@ class SweepWorker:
                 with warnings.catch_warnings():
                     # The heartbeat is this worker's own (_Heartbeat), not Study.optimize's.
                     warnings.filterwarnings("ignore", "Heartbeat of storage")
-                    return self.study.ask()
+                    trial = self.study.ask()
+                self.storage.record_heartbeat(trial._trial_id)
+                return trial
             if counts[TrialState.RUNNING] == 0:
                 return None  # the points left failed with an error: nothing to retry
             time.sleep(self.poll_seconds)
@@ -220,6 +260,7 @@ class SweepWorker:
         params = suggest(self.sweep, trial)
         name = trial_experiment_name(self.sweep, trial, params)
         trial.set_user_attr(EXPERIMENT_ATTR, name)
+        trial.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{os.getpid()}")
         config = self.sweep.trial_config(params)
         config["name"] = name
         folder = experiment_folder(name)
