@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         children.cancel()
         raise
     children.release()
-    worker = SweepWorker(sweep, study, storage, show_progress=not args.no_progress)
+    worker = SweepWorker(sweep, study, storage, show_progress=not args.no_progress,
+                         trial_ended=children.trial_ended)
     bar = tqdm(total=sweep.budget(), initial=worker.finished(), desc="trials", unit="trial",
                disable=args.no_progress, dynamic_ncols=True)
 

@@ -33,7 +33,7 @@ def can_fork() -> bool:
 
 
 def _forked_worker(sweep: SweepFile, url: str, threads: int | None, go: Any,
-                   cancelled: Any) -> None:
+                   cancelled: Any, trial_ended: Any) -> None:
     """A forked worker's life: wait for the study, then run trials like any worker."""
     try:
         go.wait()
@@ -49,7 +49,8 @@ def _forked_worker(sweep: SweepFile, url: str, threads: int | None, go: Any,
             torch.set_num_threads(threads)
         storage = open_storage(url, sweep.heartbeat_seconds, str(sweep.path))
         study = open_study(sweep, storage)
-        summary = SweepWorker(sweep, study, storage, show_progress=False).run()
+        summary = SweepWorker(sweep, study, storage, show_progress=False,
+                              trial_ended=trial_ended).run()
     except KitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
@@ -60,6 +61,19 @@ def _forked_worker(sweep: SweepFile, url: str, threads: int | None, go: Any,
     sys.exit(EXIT_FAILED_TRIALS if summary.failed else EXIT_OK)
 
 
+def _import_storage_modules() -> None:
+    """Import what opening an RDB storage imports (SQLAlchemy's dialects, Alembic's
+    migration code), so forked workers inherit it instead of importing it again."""
+    import importlib
+
+    for name in ("alembic.command", "alembic.config", "alembic.context", "alembic.migration",
+                 "alembic.script", "sqlalchemy.dialects.sqlite"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # only a little slower
+            pass
+
+
 @dataclass
 class LocalWorkers:
     """``count`` extra workers: :meth:`start` them before the study is opened, then
@@ -68,6 +82,8 @@ class LocalWorkers:
 
     forked: list[Any] = field(default_factory=list)
     spawned: list[subprocess.Popen] = field(default_factory=list)
+    #: Set by any worker of this machine that ends a trial (forked workers only).
+    trial_ended: Any = None
     _go: Any = None
     _cancelled: Any = None
     _command: list[str] = field(default_factory=list)
@@ -83,10 +99,12 @@ class LocalWorkers:
         if can_fork():
             context = multiprocessing.get_context("fork")
             workers._go, workers._cancelled = context.Event(), context.Event()
+            workers.trial_ended = context.Event()
+            _import_storage_modules()
             for _ in range(count):
                 process = context.Process(target=_forked_worker, daemon=False,
                                           args=(sweep, url, threads, workers._go,
-                                                workers._cancelled))
+                                                workers._cancelled, workers.trial_ended))
                 process.start()
                 workers.forked.append(process)
         else:  # started in release(): a fresh process joins the study once it exists

@@ -165,11 +165,16 @@ class SweepWorker:
     """Runs trials of ``study`` until the grid is done or the budget is used."""
 
     def __init__(self, sweep: SweepFile, study: optuna.Study, storage: RDBStorage,
-                 show_progress: bool = True, poll_seconds: float | None = None) -> None:
+                 show_progress: bool = True, poll_seconds: float | None = None,
+                 trial_ended: Any = None) -> None:
         self.sweep, self.study, self.storage = sweep, study, storage
         self.study_id = storage.get_study_id_from_name(sweep.name)
         self.show_progress = show_progress
         self.poll_seconds = poll_seconds or 1.0
+        #: An event (``set``/``wait``/``clear``) the workers of one machine share: set
+        #: whenever one of them ends a trial, so a waiting worker looks again at once
+        #: instead of after its poll interval (None: poll only, as across machines).
+        self.trial_ended = trial_ended
         self.summary = WorkerSummary()
 
     # ------------------------------------------------------------------ claiming
@@ -220,7 +225,7 @@ class SweepWorker:
                 if done + counts[TrialState.RUNNING] >= self.sweep.budget():
                     if counts[TrialState.RUNNING] == 0:
                         return None
-                    time.sleep(self.poll_seconds)
+                    self._wait()
                     continue
                 with warnings.catch_warnings():
                     # The heartbeat is this worker's own (_Heartbeat), not Study.optimize's.
@@ -230,7 +235,15 @@ class SweepWorker:
                 return trial
             if counts[TrialState.RUNNING] == 0:
                 return None  # the points left failed with an error: nothing to retry
+            self._wait()
+
+    def _wait(self) -> None:
+        """Until another worker here ends a trial, or the poll interval has passed."""
+        if self.trial_ended is None:
             time.sleep(self.poll_seconds)
+            return
+        self.trial_ended.wait(self.poll_seconds)
+        self.trial_ended.clear()
 
     # ------------------------------------------------------------------ running
     def run(self, on_trial_done: Callable[[], None] | None = None) -> WorkerSummary:
@@ -245,6 +258,9 @@ class SweepWorker:
                 self._put_back(trial)
                 self.summary.interrupted = True
                 return self.summary
+            finally:
+                if self.trial_ended is not None:
+                    self.trial_ended.set()
             if on_trial_done is not None:
                 on_trial_done()
 
