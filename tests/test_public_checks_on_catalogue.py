@@ -92,6 +92,14 @@ def test_every_correct_alternative_passes_every_public_check(variant: Variant) -
     assert all(results.values()), {n: passed for n, passed in results.items() if not passed}
 
 
+def test_a_check_run_on_a_bug_leaves_no_trace_for_the_next_run() -> None:
+    """A student runs a check on a collator that changes its rows, fixes it and runs the
+    check again in the same kernel: the second run judges the fixed code alone."""
+    (variant,) = [v for v in BROKEN if v.name == "collator-pads-caller-rows"]
+    assert not check_results(variant, ["1.2-1"])["1.2-1"]
+    assert run_check("1.2-1").passed
+
+
 def test_docs_say_which_bugs_the_public_checks_catch() -> None:
     assert public_checks_table(BROKEN) in docs_section(), (
         "docs/grading.md is out of date; print the table with "

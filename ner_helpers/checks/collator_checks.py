@@ -16,11 +16,16 @@ from ner_helpers.checks.expect import Expect
 from ner_helpers.checks.tokenizer_checks import small_tokenizer
 from ner_helpers.constants import PAD_NER_TAG_ID
 
-ROWS = [
-    {"text": ["the", "cat", "sat"], "NER": ["O", "B-PER", "O"]},
-    {"text": ["on", "mat"], "NER": ["B-LOC", "I-LOC"]},
-]
 PAD = PAD_NER_TAG_ID
+
+
+def example_rows() -> list[dict[str, list[str]]]:
+    """The two labelled rows, new each time: a collator that changes its rows must not
+    change them for the next run of the check."""
+    return [
+        {"text": ["the", "cat", "sat"], "NER": ["O", "B-PER", "O"]},
+        {"text": ["on", "mat"], "NER": ["B-LOC", "I-LOC"]},
+    ]
 
 
 def check_pad_labels(expect: Expect, labels: torch.Tensor, mask: torch.Tensor) -> None:
@@ -34,10 +39,11 @@ def check_pad_labels(expect: Expect, labels: torch.Tensor, mask: torch.Tensor) -
 
 def check_collate(expect: Expect) -> None:
     tokenizer = small_tokenizer()
-    before = copy.deepcopy(ROWS)
+    rows = example_rows()
+    before = copy.deepcopy(rows)
 
     expect.step("DataCollator(tokenizer)(rows) with two rows of lengths 3 and 2")
-    batch = collator_module.DataCollator(tokenizer)(ROWS)
+    batch = collator_module.DataCollator(tokenizer)(rows)
     expect.keys(batch, {"input_ids", "padding_mask", "labels"}, "the batch of labelled rows")
     for name in ("input_ids", "padding_mask", "labels"):
         expect.tensor(batch[name], name, shape=[2, 3], dtype=torch.long)
@@ -48,11 +54,11 @@ def check_collate(expect: Expect) -> None:
     expect.values(batch["labels"], [[0, 3, 0], [5, 6, PAD]], "labels")
 
     expect.step("collating rows without NER (test data)")
-    unlabelled = collator_module.DataCollator(tokenizer)([{"text": r["text"]} for r in ROWS])
+    unlabelled = collator_module.DataCollator(tokenizer)([{"text": r["text"]} for r in rows])
     expect.keys(unlabelled, {"input_ids", "padding_mask"}, "the batch of rows without labels")
 
     expect.step("DataCollator(tokenizer, padding_side='left')")
-    left = collator_module.DataCollator(tokenizer, padding_side="left")(ROWS)
+    left = collator_module.DataCollator(tokenizer, padding_side="left")(rows)
     expect.values(left["input_ids"], [[2, 3, 6], [0, 5, 4]], "input_ids with padding_side='left'")
     expect.values(left["padding_mask"], [[0, 0, 0], [1, 0, 0]],
                   "padding_mask with padding_side='left'")
@@ -60,7 +66,7 @@ def check_collate(expect: Expect) -> None:
     expect.values(left["labels"], [[0, 3, 0], [PAD, 5, 6]], "labels with padding_side='left'")
 
     expect.step("DataCollator(tokenizer, max_length=2) (truncation on the right)")
-    cut = collator_module.DataCollator(tokenizer, max_length=2)(ROWS)
+    cut = collator_module.DataCollator(tokenizer, max_length=2)(rows)
     expect.tensor(cut["input_ids"], "input_ids with max_length=2", shape=[2, 2])
     expect.values(cut["input_ids"], [[2, 3], [5, 4]], "input_ids with max_length=2")
     expect.values(cut["labels"], [[0, 3], [5, 6]],
@@ -68,19 +74,19 @@ def check_collate(expect: Expect) -> None:
 
     expect.step("DataCollator(tokenizer, max_length=2, truncation_side='left')")
     cut_left = collator_module.DataCollator(tokenizer, max_length=2,
-                                            truncation_side="left")(ROWS)
+                                            truncation_side="left")(rows)
     expect.values(cut_left["input_ids"], [[3, 6], [5, 4]],
                   "input_ids with max_length=2, truncation_side='left'")
     expect.values(cut_left["labels"], [[3, 0], [5, 6]],
                   "labels with max_length=2, truncation_side='left'")
 
     expect.step("DataCollator(tokenizer, max_length=10): the batch is only as long as needed")
-    capped = collator_module.DataCollator(tokenizer, max_length=10)(ROWS)
+    capped = collator_module.DataCollator(tokenizer, max_length=10)(rows)
     expect.tensor(capped["input_ids"], "input_ids with padding='longest', max_length=10",
                   shape=[2, 3])
 
     expect.step("DataCollator(tokenizer, padding='max_length', max_length=5)")
-    fixed = collator_module.DataCollator(tokenizer, padding="max_length", max_length=5)(ROWS)
+    fixed = collator_module.DataCollator(tokenizer, padding="max_length", max_length=5)(rows)
     expect.tensor(fixed["input_ids"], "input_ids with padding='max_length', max_length=5",
                   shape=[2, 5])
     expect.values(fixed["padding_mask"], [[0, 0, 0, 1, 1], [0, 0, 1, 1, 1]],
@@ -88,24 +94,24 @@ def check_collate(expect: Expect) -> None:
     check_pad_labels(expect, fixed["labels"], fixed["padding_mask"])
 
     expect.step("collating a batch of one sentence")
-    single = collator_module.DataCollator(tokenizer)(ROWS[1:])
+    single = collator_module.DataCollator(tokenizer)(rows[1:])
     expect.tensor(single["input_ids"], "input_ids of a batch of one sentence of length 2",
                   shape=[1, 2], dtype=torch.long)
     expect.tensor(single["labels"], "labels of a batch of one sentence of length 2",
                   shape=[1, 2], dtype=torch.long)
 
     expect.step("DataCollator(tokenizer, max_length=0)")
-    empty = collator_module.DataCollator(tokenizer, max_length=0)(ROWS)
+    empty = collator_module.DataCollator(tokenizer, max_length=0)(rows)
     expect.tensor(empty["input_ids"], "input_ids with max_length=0", shape=[2, 0],
                   dtype=torch.long)
     for side in ("left", "right"):
         expect.step(f"DataCollator(tokenizer, max_length=0, padding_side={side!r}, "
                     f"truncation_side={side!r})")
         sided = collator_module.DataCollator(tokenizer, max_length=0, padding_side=side,
-                                             truncation_side=side)(ROWS)
+                                             truncation_side=side)(rows)
         expect.tensor(sided["labels"], f"labels with max_length=0 and {side} sides",
                       shape=[2, 0], dtype=torch.long)
 
-    expect.true(ROWS == before, "the rows changed while they were collated: leave the "
+    expect.true(rows == before, "the rows changed while they were collated: leave the "
                 "caller's rows and their lists unchanged (the same rows come back every "
                 "epoch)")

@@ -23,7 +23,7 @@ PAD_ID = 0
 def small_tokenizer(lowercase: bool = False) -> tokenizer_module.Tokenizer:
     """A tokenizer whose vocabulary is the words of :data:`SENTENCE`."""
     tokenizer = tokenizer_module.Tokenizer(lowercase=lowercase)
-    return tokenizer.train([{"text": SENTENCE}], min_freq=1, remove_frac=0.0)
+    return tokenizer.train([{"text": list(SENTENCE)}], min_freq=1, remove_frac=0.0)
 
 
 def check_tokenize(expect: Expect) -> None:
