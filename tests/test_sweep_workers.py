@@ -95,6 +95,39 @@ def test_one_command_with_two_workers_shares_the_grid_between_two_processes(proj
     assert all(re.fullmatch(r".+:\d+", worker) for worker in workers)
 
 
+def test_where_forking_is_not_safe_the_other_workers_are_fresh_processes(project, monkeypatch,
+                                                                         capsys):
+    """macOS and Windows: ``--workers 2`` starts a second ``ner-kit sweep`` process on
+    the same storage once the study exists; the grid is shared all the same."""
+    from ner_helpers.sweep import local_workers
+
+    started: list[subprocess.Popen] = []
+
+    class RecordedPopen(subprocess.Popen):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(local_workers, "can_fork", lambda: False)
+    monkeypatch.setattr(local_workers.subprocess, "Popen", RecordedPopen)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    sweep = write_sweep(project, "spawned", epochs=10)  # trials outlast a process start
+    url = f"sqlite:///{project / 'spawned.db'}"
+    assert main(["sweep", str(sweep), "--storage", url, "--workers", "2", "--threads", "1",
+                 "--no-progress", "--no-report"]) == 0
+    assert "4 of 4 trials finished" in capsys.readouterr().out
+    (spawned,) = started
+    assert spawned.args[1:4] == ["-m", "ner_helpers.cli.main", "sweep"]
+    assert "--storage" in spawned.args and url in spawned.args
+    assert spawned.returncode == 0
+    trials = study_trials(url, "spawned")
+    assert len(trials) == 4
+    assert_grid_complete_once(trials)
+    workers = {t.user_attrs["worker"] for t in trials}
+    assert f"{spawned.pid}" in " ".join(workers), workers  # it ran trials of the grid
+
+
 def test_a_bad_storage_stops_the_waiting_workers_too(project):
     """Opening the study fails in the first process: the workers it started before
     end without running anything, and the command exits 2 with one line."""
