@@ -200,10 +200,7 @@ def main() -> int:
         if not (BENCH_DIR / "artefacts" / "tokenizer.json").is_file():
             prepare(args.source)
         results = json.loads((RESULTS_DIR / "sweep_bench.json").read_text())
-        results["scaling"] = scaling(SCALING_SWEEP, "scaling", args.rounds)
-        results["scaling_compute"] = scaling(SCALING_SWEEP_COMPUTE, "scaling-compute",
-                                             args.rounds)
-        write_results(results)
+        run_scaling(results, args.rounds)
         print(markdown(results))
         return 0
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -252,12 +249,16 @@ def main() -> int:
         print(f"  {seconds} s", flush=True)
         write_results(results)
     if not args.no_scaling:
-        results["scaling"] = scaling(SCALING_SWEEP, "scaling", args.rounds)
-        results["scaling_compute"] = scaling(SCALING_SWEEP_COMPUTE, "scaling-compute",
-                                             args.rounds)
-        write_results(results)
+        run_scaling(results, args.rounds)
     print(markdown(results))
     return 0
+
+
+def run_scaling(results: dict, rounds: int) -> None:
+    """Time both scaling grids into ``results`` and write the results files."""
+    results["scaling"] = scaling(SCALING_SWEEP, "scaling", rounds)
+    results["scaling_compute"] = scaling(SCALING_SWEEP_COMPUTE, "scaling-compute", rounds)
+    write_results(results)
 
 
 def scaling(template: str, prefix: str, rounds: int = 1) -> dict:

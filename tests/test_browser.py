@@ -8,6 +8,7 @@ test's temporary folder). About 30 s.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -44,6 +46,32 @@ pytestmark = [
                        reason="no /usr/bin/chromium: install it with `apt-get install -y "
                               "chromium` to run the real-browser test"),
 ]
+
+
+@contextlib.contextmanager
+def offline_page(requested: list[str]) -> Iterator:
+    """A page of headless Chromium (1280 x 900) that loads ``file:`` and ``data:``
+    addresses only: any other address it asks for is refused and added to
+    ``requested``, so a test can show a report opens offline."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+            def refuse_network(route) -> None:
+                if route.request.url.startswith(("file:", "data:")):
+                    route.continue_()
+                    return
+                requested.append(route.request.url)
+                route.abort()
+
+            context.route("**/*", refuse_network)
+            yield context.new_page()
+        finally:
+            browser.close()
 
 
 def free_port() -> int:

@@ -43,9 +43,6 @@ from autograder.grader.settings import GradingSettings, default_settings_path, l
 graded_batch = pytest.mark.xdist_group("class_report")
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 HOSTILE_NAME = "<img src=x onerror=alert(1)>\x1b[2J\u202e"
 #: submission: (kind, catalogue entry or None for the reference, identity)
 BATCH = {
@@ -283,39 +280,24 @@ def test_the_leaderboard_ranks_final_submissions_under_pseudonyms(graded) -> Non
                     reason="no /usr/bin/chromium: install it with `apt-get install -y "
                            "chromium` to run the real-browser test")
 def test_the_report_reads_well_in_chromium_offline(graded, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
+    from test_browser import offline_page
 
     report, settings = graded
     page_path = report.out_dir / settings.report.file
     screenshot = tmp_path / "class-report.png"
     requested: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-
-            def refuse_network(route) -> None:
-                if route.request.url.startswith(("file:", "data:")):
-                    route.continue_()
-                    return
-                requested.append(route.request.url)
-                route.abort()
-
-            context.route("**/*", refuse_network)
-            page = context.new_page()
-            page.goto(page_path.as_uri())
-            expect(page.locator("h1")).to_have_text("Class report: class-2026")
-            expect(page.locator("h2")).to_have_count(7)  # with "Needs review"
-            images = page.locator("figure img")
-            expect(images).to_have_count(3)
-            for index in range(3):
-                width = images.nth(index).evaluate("image => image.naturalWidth")
-                assert width > 300, index
-            expect(page.locator("[data-figure='count-graded']")).to_be_visible()
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            browser.close()
+    with offline_page(requested) as page:
+        page.goto(page_path.as_uri())
+        expect(page.locator("h1")).to_have_text("Class report: class-2026")
+        expect(page.locator("h2")).to_have_count(7)  # with "Needs review"
+        images = page.locator("figure img")
+        expect(images).to_have_count(3)
+        for index in range(3):
+            width = images.nth(index).evaluate("image => image.naturalWidth")
+            assert width > 300, index
+        expect(page.locator("[data-figure='count-graded']")).to_be_visible()
+        page.screenshot(path=str(screenshot), full_page=True)
     assert requested == []
     assert screenshot.stat().st_size > 50_000
     keep = os.environ.get("NER_REPORT_SCREENSHOT")

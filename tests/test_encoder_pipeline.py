@@ -5,12 +5,10 @@ scored by ``ner-kit score`` on the same words as every other model."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
+from test_pipeline_integration import ner_kit
 
 pytest.importorskip("transformers")
 
@@ -20,13 +18,6 @@ TINY = ["--set", "model.tiny_hidden_size=32", "--set", "model.tiny_layers=1",
         "--set", "model.gru_hidden_dim=32", "--set", "training.batch_size=16",
         "--set", "training.warmup_steps=5", "--set", "data.max_train=300",
         "--set", "data.max_val=100"]
-
-
-def ner_kit(cwd: Path, *args: str, timeout: int = 300) -> str:
-    done = subprocess.run([sys.executable, "-m", "ner_helpers.cli.main", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"ner-kit {' '.join(args)} failed:\n{done.stderr[-3000:]}"
-    return done.stdout
 
 
 @pytest.mark.slow

@@ -389,38 +389,22 @@ def test_the_page_opens_in_chromium_offline_without_running_student_text(classro
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         pytest.skip("no /usr/bin/chromium: install it with `apt-get install -y chromium`")
-    from playwright.sync_api import expect, sync_playwright
-    from test_browser import CHROMIUM_ARGS
+    from playwright.sync_api import expect
+    from test_browser import offline_page
 
     page_path = classroom["out"] / "similarity.html"
     requested: list[str] = []
     dialogs: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
-                                             args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-
-            def refuse_network(route) -> None:
-                if route.request.url.startswith(("file:", "data:")):
-                    route.continue_()
-                    return
-                requested.append(route.request.url)
-                route.abort()
-
-            context.route("**/*", refuse_network)
-            page = context.new_page()
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            page.goto(page_path.as_uri())
-            expect(page.locator("h1")).to_have_text("Code similarity: class")
-            expect(page.locator(".caution")).to_contain_text("not a verdict")
-            expect(page.locator("tr.flagged", has_text="Copy Cat")).to_have_count(1)
-            expect(page.locator("tr.flagged", has_text="Student 3")).to_have_count(0)
-            expect(page.locator("#pair-1 ~ .side pre mark").first).to_be_visible()
-            assert page.locator("img").count() == 0 and page.locator("script").count() == 0
-            page.screenshot(path=str(tmp_path / "similarity.png"), full_page=True)
-        finally:
-            browser.close()
+    with offline_page(requested) as page:
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(page_path.as_uri())
+        expect(page.locator("h1")).to_have_text("Code similarity: class")
+        expect(page.locator(".caution")).to_contain_text("not a verdict")
+        expect(page.locator("tr.flagged", has_text="Copy Cat")).to_have_count(1)
+        expect(page.locator("tr.flagged", has_text="Student 3")).to_have_count(0)
+        expect(page.locator("#pair-1 ~ .side pre mark").first).to_be_visible()
+        assert page.locator("img").count() == 0 and page.locator("script").count() == 0
+        page.screenshot(path=str(tmp_path / "similarity.png"), full_page=True)
     assert requested == [] and dialogs == []
     assert (tmp_path / "similarity.png").stat().st_size > 20_000
 
