@@ -19,8 +19,8 @@ from ner_helpers.encoder import EncoderTagger
 from ner_helpers.encoder_config import EncoderConfig
 from ner_helpers.errors import KitError
 from ner_helpers.module import Module
-from ner_helpers.predictor import CONFIG_FILE, WEIGHTS_FILE, load_state_dict
-from ner_helpers.word_pieces import PIECES_FILE, WordPieces, read_json_file
+from ner_helpers.predictor import CONFIG_FILE, WEIGHTS_FILE, load_state_dict, read_config_file
+from ner_helpers.word_pieces import PIECES_FILE, WordPieces
 
 ENCODER_CONFIG_FILE = "encoder_config.json"
 #: Every file of an encoder model folder.
@@ -139,10 +139,10 @@ class EncoderPredictor(Module):
         from ner_helpers.encoder_build import encoder_from_config
 
         folder = Path(folder)
-        config = EncoderConfig.from_dict(read_json_file(folder / CONFIG_FILE))
+        config = EncoderConfig.from_dict(read_config_file(folder / CONFIG_FILE))
         if not config.is_built:
             raise KitError(f"{folder / CONFIG_FILE}: the encoder's sizes are missing")
-        encoder = encoder_from_config(read_json_file(folder / ENCODER_CONFIG_FILE), config,
+        encoder = encoder_from_config(read_config_file(folder / ENCODER_CONFIG_FILE), config,
                                       folder / ENCODER_CONFIG_FILE)
         pieces = WordPieces.load(folder / PIECES_FILE, config.cls_id, config.sep_id,
                                  config.pad_id, config.unk_id)

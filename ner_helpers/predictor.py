@@ -188,8 +188,8 @@ def load_predictor(folder: str | Path, map_location: str | torch.device = "cpu")
     return NERPredictor.load(folder, map_location)
 
 
-def load_model_config(path: str | Path) -> ModelConfig:
-    """Read a model's ``config.json``."""
+def read_config_file(path: str | Path) -> dict:
+    """A saved model's JSON config file as a dict, or a one-line :class:`KitError`."""
     path = Path(path)
     if not path.is_file():
         raise KitError(f"{path}: model config not found")
@@ -197,7 +197,14 @@ def load_model_config(path: str | Path) -> ModelConfig:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: not valid JSON ({exc})") from None
-    return ModelConfig.from_dict(data)
+    if not isinstance(data, dict):
+        raise KitError(f"{path}: expected a JSON object")
+    return data
+
+
+def load_model_config(path: str | Path) -> ModelConfig:
+    """Read a model's ``config.json``."""
+    return ModelConfig.from_dict(read_config_file(path))
 
 
 def load_state_dict(path: str | Path,

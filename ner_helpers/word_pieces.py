@@ -14,7 +14,6 @@ hub model ships, or a WordPiece vocabulary trained from the corpus by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,16 +233,3 @@ def train_word_pieces(sentences: Iterable[Sequence[str]], vocab_size: int = 2000
     backend.pre_tokenizer = splitter
     backend.decoder = decoders.WordPiece()
     return backend
-
-
-def read_json_file(path: Path) -> dict:
-    """A JSON object from ``path``, or a one-line :class:`KitError`."""
-    if not path.is_file():
-        raise KitError(f"{path}: not found")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise KitError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise KitError(f"{path}: expected a JSON object")
-    return data
